@@ -1,0 +1,56 @@
+//! The domain: entries, organisations and vocabularies, and the rules that
+//! make them valid. Everything outside this module trusts these types.
+
+mod entry;
+pub mod fields;
+mod organisation;
+mod slug;
+mod status;
+mod vocabulary;
+
+use std::fmt;
+
+pub use entry::{Entry, EntryType};
+pub use fields::{Resolver, Vocabulary};
+pub use organisation::Organisation;
+pub use slug::{SLUG_FORM, Slug};
+pub use status::Status;
+pub use vocabulary::{Term, Vocabularies};
+
+use serde::{Deserialize, Serialize};
+
+/// One problem with one field of a record: which field, the value given and
+/// the form that was expected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub value: String,
+    pub expected: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, value: &str, expected: &str) -> FieldError {
+        FieldError { field: field.to_owned(), value: value.to_owned(), expected: expected.to_owned() }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.value.is_empty() {
+            write!(f, "field `{}`: expected {}", self.field, self.expected)
+        } else {
+            write!(f, "field `{}`, value `{}`: expected {}", self.field, self.value, self.expected)
+        }
+    }
+}
+
+/// A whole catalogue: what `export` writes and `import` reads.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Catalogue {
+    pub format: String,
+    pub vocabularies: Vocabularies,
+    pub organisations: Vec<Organisation>,
+    pub entries: Vec<Entry>,
+}
+
+pub const FORMAT: &str = "standards-directory/1";
