@@ -4,4 +4,12 @@
 //! `import` and `export` move it in and out of files, `api` serves it as
 //! JSON, `server` puts the web service together and `cli` is the command line.
 
+pub mod api;
 pub mod catalogue;
+pub mod cli;
+pub mod demo;
+pub mod export;
+pub mod import;
+pub mod server;
+pub mod store;
+pub mod synthetic;

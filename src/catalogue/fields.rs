@@ -72,7 +72,10 @@ pub enum FieldKind {
 
 impl FieldKind {
     pub fn is_list(self) -> bool {
-        matches!(self, FieldKind::List | FieldKind::Terms(_) | FieldKind::Entries)
+        matches!(
+            self,
+            FieldKind::List | FieldKind::Terms(_) | FieldKind::Entries
+        )
     }
 }
 
@@ -84,11 +87,19 @@ pub struct FieldSpec {
 }
 
 const fn field(name: &'static str, kind: FieldKind) -> FieldSpec {
-    FieldSpec { name, kind, required: false }
+    FieldSpec {
+        name,
+        kind,
+        required: false,
+    }
 }
 
 const fn required(name: &'static str, kind: FieldKind) -> FieldSpec {
-    FieldSpec { name, kind, required: true }
+    FieldSpec {
+        name,
+        kind,
+        required: true,
+    }
 }
 
 use FieldKind as K;
@@ -209,7 +220,11 @@ pub fn normalise(
     let mut errors = Vec::new();
     for key in raw.keys() {
         if !fields.iter().any(|f| f.name == key) {
-            errors.push(FieldError::new(key, "", "a known field name (see docs/catalogue-format.md)"));
+            errors.push(FieldError::new(
+                key,
+                "",
+                "a known field name (see docs/catalogue-format.md)",
+            ));
         }
     }
     let mut out = Map::new();
@@ -218,14 +233,22 @@ pub fn normalise(
         match normalise_value(spec, value, resolver) {
             Ok(v) => {
                 if spec.required && is_empty(&v) {
-                    errors.push(FieldError::new(spec.name, "", "a value: this field is required"));
+                    errors.push(FieldError::new(
+                        spec.name,
+                        "",
+                        "a value: this field is required",
+                    ));
                 }
                 out.insert(spec.name.to_owned(), v);
             }
             Err(e) => errors.extend(e),
         }
     }
-    if errors.is_empty() { Ok(out) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
 }
 
 fn is_empty(v: &Value) -> bool {
@@ -269,7 +292,9 @@ fn items(spec: &FieldSpec, value: &Value) -> Result<Vec<String>, FieldError> {
                 match v {
                     Value::String(s) => out.push(s.clone()),
                     Value::Number(n) => out.push(n.to_string()),
-                    other => return Err(FieldError::new(spec.name, &show(other), "a list of text")),
+                    other => {
+                        return Err(FieldError::new(spec.name, &show(other), "a list of text"));
+                    }
                 }
             }
             out
@@ -332,13 +357,21 @@ fn normalise_value(
     let name = spec.name;
     Ok(match spec.kind {
         K::Timestamp => Value::Null,
-        K::Text | K::Markdown => text(spec, value).map_err(one)?.map_or(Value::Null, Value::String),
+        K::Text | K::Markdown => text(spec, value)
+            .map_err(one)?
+            .map_or(Value::Null, Value::String),
         K::List => Value::from(items(spec, value).map_err(one)?),
         K::Id => match text(spec, value).map_err(one)? {
             None => Value::Null,
             Some(s) => match uuid::Uuid::parse_str(&s) {
                 Ok(id) => Value::String(id.to_string()),
-                Err(_) => return Err(one(FieldError::new(name, &s, "a UUID such as 0b7e4a8e-1f0c-4c1e-9a53-3f1f2b6c8d21"))),
+                Err(_) => {
+                    return Err(one(FieldError::new(
+                        name,
+                        &s,
+                        "a UUID such as 0b7e4a8e-1f0c-4c1e-9a53-3f1f2b6c8d21",
+                    )));
+                }
             },
         },
         K::Slug => match text(spec, value).map_err(one)? {
@@ -352,7 +385,13 @@ fn normalise_value(
             None => Value::Null,
             Some(s) => match NaiveDate::parse_from_str(&s, "%Y-%m-%d") {
                 Ok(d) => Value::String(d.format("%Y-%m-%d").to_string()),
-                Err(_) => return Err(one(FieldError::new(name, &s, "a date as YYYY-MM-DD, such as 2026-04-01"))),
+                Err(_) => {
+                    return Err(one(FieldError::new(
+                        name,
+                        &s,
+                        "a date as YYYY-MM-DD, such as 2026-04-01",
+                    )));
+                }
             },
         },
         K::Bool | K::OptionalBool => {
@@ -364,7 +403,13 @@ fn normalise_value(
                     Some(b) => Some(b),
                     None => return Err(one(FieldError::new(name, s, "yes or no (true or false)"))),
                 },
-                other => return Err(one(FieldError::new(name, &show(other), "yes or no (true or false)"))),
+                other => {
+                    return Err(one(FieldError::new(
+                        name,
+                        &show(other),
+                        "yes or no (true or false)",
+                    )));
+                }
             };
             match (parsed, spec.kind) {
                 (Some(b), _) => Value::Bool(b),
@@ -376,9 +421,16 @@ fn normalise_value(
             let expected = "a whole number from 1 to 5";
             let n = match value {
                 Value::Null => None,
-                Value::Number(n) => Some(n.as_u64().ok_or_else(|| one(FieldError::new(name, &n.to_string(), expected)))?),
+                Value::Number(n) => Some(
+                    n.as_u64()
+                        .ok_or_else(|| one(FieldError::new(name, &n.to_string(), expected)))?,
+                ),
                 Value::String(s) if s.trim().is_empty() => None,
-                Value::String(s) => Some(s.trim().parse::<u64>().map_err(|_| one(FieldError::new(name, s, expected)))?),
+                Value::String(s) => Some(
+                    s.trim()
+                        .parse::<u64>()
+                        .map_err(|_| one(FieldError::new(name, s, expected)))?,
+                ),
                 other => return Err(one(FieldError::new(name, &show(other), expected))),
             };
             match n {
@@ -438,7 +490,9 @@ fn normalise_value(
                     _ => resolver.entry(&item),
                 };
                 match resolved {
-                    Ok(slug) if !slugs.iter().any(|s| s == slug.as_str()) => slugs.push(slug.to_string()),
+                    Ok(slug) if !slugs.iter().any(|s| s == slug.as_str()) => {
+                        slugs.push(slug.to_string())
+                    }
                     Ok(_) => {}
                     Err(e) => errors.push(FieldError::new(name, &item, &e)),
                 }
@@ -461,7 +515,10 @@ mod tests {
         assert_eq!(split_list(r"one\; two; three"), vec!["one; two", " three"]);
         let items = vec!["x;y".to_owned(), r"back\slash".to_owned(), "z".to_owned()];
         let cell = join_list(&items);
-        let back: Vec<String> = split_list(&cell).into_iter().map(|s| s.trim().to_owned()).collect();
+        let back: Vec<String> = split_list(&cell)
+            .into_iter()
+            .map(|s| s.trim().to_owned())
+            .collect();
         assert_eq!(back, items);
     }
 }

@@ -98,10 +98,21 @@ mod tests {
 
     #[test]
     fn makes_slugs_from_labels() {
-        assert_eq!(Slug::from_text("GP / Primary care").unwrap().as_str(), "gp-primary-care");
-        assert_eq!(Slug::from_text("A&E / Emergency department").unwrap().as_str(), "a-and-e-emergency-department");
+        assert_eq!(
+            Slug::from_text("GP / Primary care").unwrap().as_str(),
+            "gp-primary-care"
+        );
+        assert_eq!(
+            Slug::from_text("A&E / Emergency department")
+                .unwrap()
+                .as_str(),
+            "a-and-e-emergency-department"
+        );
         assert_eq!(Slug::from_text("dm+d").unwrap().as_str(), "dm-plus-d");
-        assert_eq!(Slug::from_text("  Alerts - HL7 V3 API ").unwrap().as_str(), "alerts-hl7-v3-api");
+        assert_eq!(
+            Slug::from_text("  Alerts - HL7 V3 API ").unwrap().as_str(),
+            "alerts-hl7-v3-api"
+        );
         assert!(Slug::from_text("---").is_none());
     }
 }

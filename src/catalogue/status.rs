@@ -79,7 +79,13 @@ impl Status {
         let wanted: String = value
             .trim()
             .chars()
-            .map(|c| if c == ' ' || c == '_' { '-' } else { c.to_ascii_lowercase() })
+            .map(|c| {
+                if c == ' ' || c == '_' {
+                    '-'
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            })
             .collect();
         Status::ALL
             .into_iter()
@@ -112,8 +118,15 @@ mod tests {
     fn parses_slugs_and_labels_in_any_case() {
         assert_eq!(Status::parse("in-development"), Ok(Status::InDevelopment));
         assert_eq!(Status::parse("IN DEVELOPMENT"), Ok(Status::InDevelopment));
-        assert_eq!(Status::parse("Draft in progress"), Ok(Status::DraftInProgress));
-        assert!(Status::parse("live").unwrap_err().contains("one of proposed"));
+        assert_eq!(
+            Status::parse("Draft in progress"),
+            Ok(Status::DraftInProgress)
+        );
+        assert!(
+            Status::parse("live")
+                .unwrap_err()
+                .contains("one of proposed")
+        );
     }
 
     #[test]

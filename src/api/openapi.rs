@@ -1,0 +1,186 @@
+//! The OpenAPI 3.1 document. Entry and organisation schemas come from the
+//! field table, so the document cannot drift from what the server returns.
+
+use std::sync::OnceLock;
+
+use axum::http::header;
+use axum::response::IntoResponse;
+use serde_json::{Map, Value, json};
+
+use crate::catalogue::Status;
+use crate::catalogue::fields::{
+    ENTRY_FIELDS, FieldKind, FieldSpec, ORGANISATION_FIELDS, ORGANISATION_KINDS,
+};
+use crate::store::EntrySort;
+
+fn field_schema(kind: FieldKind) -> Value {
+    let slug = json!({"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"});
+    let nullable_text = json!({"type": ["string", "null"]});
+    match kind {
+        FieldKind::Id => json!({"type": "string", "format": "uuid"}),
+        FieldKind::Slug | FieldKind::Term(_) | FieldKind::Organisation => slug,
+        FieldKind::Text | FieldKind::Markdown => nullable_text,
+        FieldKind::List => json!({"type": "array", "items": {"type": "string"}}),
+        FieldKind::Terms(_) | FieldKind::Entries => json!({"type": "array", "items": slug}),
+        FieldKind::Date => json!({"type": ["string", "null"], "format": "date"}),
+        FieldKind::Bool => json!({"type": "boolean"}),
+        FieldKind::OptionalBool => json!({"type": ["boolean", "null"]}),
+        FieldKind::Level => json!({"type": ["integer", "null"], "minimum": 1, "maximum": 5}),
+        FieldKind::Status => {
+            json!({"enum": Status::ALL.iter().map(|s| s.slug()).collect::<Vec<_>>()})
+        }
+        FieldKind::EntryType => json!({"enum": ["standard", "api"]}),
+        FieldKind::OrganisationKind => json!({"enum": ORGANISATION_KINDS}),
+        FieldKind::Timestamp => json!({"type": ["string", "null"], "format": "date-time"}),
+    }
+}
+
+fn record_schema(fields: &[FieldSpec], description: &str) -> Value {
+    let mut properties = Map::new();
+    for f in fields {
+        properties.insert(f.name.to_owned(), field_schema(f.kind));
+    }
+    let required: Vec<&str> = fields.iter().map(|f| f.name).collect();
+    json!({"type": "object", "description": description, "properties": properties,
+           "required": required, "additionalProperties": false})
+}
+
+fn page_schema(item: &str) -> Value {
+    json!({"type": "object", "required": ["total", "page", "per_page", "results"], "additionalProperties": false,
+           "properties": {"total": {"type": "integer", "minimum": 0}, "page": {"type": "integer", "minimum": 1},
+                          "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
+                          "results": {"type": "array", "items": {"$ref": format!("#/components/schemas/{item}")}}}})
+}
+
+fn repeatable(name: &str, description: &str) -> Value {
+    json!({"name": name, "in": "query", "required": false, "description": description,
+           "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": true})
+}
+
+fn json_response(description: &str, schema: &str) -> Value {
+    json!({"description": description, "headers": {"ETag": {"schema": {"type": "string"}}},
+           "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
+}
+
+fn problem_response(description: &str) -> Value {
+    json!({"description": description,
+           "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
+}
+
+fn build() -> Value {
+    let not_modified = json!({"description": "The client's copy (If-None-Match) is current."});
+    let term = json!({"type": "object", "required": ["slug", "label", "description", "aliases"], "additionalProperties": false,
+                      "properties": {"slug": {"type": "string"}, "label": {"type": "string"},
+                                     "description": {"type": "string"},
+                                     "aliases": {"type": "array", "items": {"type": "string"}}}});
+    json!({
+      "openapi": "3.1.0",
+      "info": {
+        "title": "Health and care interoperability standards directory",
+        "version": "1",
+        "description": "Read the catalogue of standards and national APIs for health and social care in England. Lists filter by care setting, topic, technology, category, status, owner, type and mandate; several values of one filter match any of them, different filters must all match. Filter values are a vocabulary term's slug or label."
+      },
+      "paths": {
+        "/api/v1/standards": {"get": {
+          "summary": "List entries (standards and APIs)",
+          "operationId": "listEntries",
+          "parameters": [
+            repeatable("care_setting", "Care setting slug or label"),
+            repeatable("topic", "Topic slug or label"),
+            repeatable("technology", "Technology slug or label"),
+            repeatable("category", "Category slug or label"),
+            repeatable("status", "Status slug or label"),
+            repeatable("owner", "Owner organisation slug or name"),
+            repeatable("type", "`standard` or `api`"),
+            {"name": "mandated", "in": "query", "schema": {"type": "boolean"}},
+            {"name": "sort", "in": "query", "schema": {"enum": EntrySort::NAMES}},
+            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+            {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}}
+          ],
+          "responses": {"200": json_response("A page of entries", "EntryList"), "304": not_modified,
+                        "400": problem_response("A parameter is unknown or has a value that is not allowed")}
+        }},
+        "/api/v1/standards/{slug}": {"get": {
+          "summary": "One entry",
+          "operationId": "getEntry",
+          "parameters": [{"name": "slug", "in": "path", "required": true, "schema": {"type": "string"}}],
+          "responses": {"200": json_response("The entry", "Entry"), "304": not_modified,
+                        "404": problem_response("No entry has this slug")}
+        }},
+        "/api/v1/organisations": {"get": {
+          "summary": "List organisations",
+          "operationId": "listOrganisations",
+          "parameters": [
+            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+            {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 100}}
+          ],
+          "responses": {"200": json_response("A page of organisations", "OrganisationList"), "304": not_modified,
+                        "400": problem_response("Bad parameters")}
+        }},
+        "/api/v1/organisations/{slug}": {"get": {
+          "summary": "One organisation",
+          "operationId": "getOrganisation",
+          "parameters": [{"name": "slug", "in": "path", "required": true, "schema": {"type": "string"}}],
+          "responses": {"200": json_response("The organisation", "Organisation"), "304": not_modified,
+                        "404": problem_response("No organisation has this slug")}
+        }},
+        "/api/v1/vocabularies": {"get": {
+          "summary": "Care settings, topics, categories, technologies, statuses and types",
+          "operationId": "listVocabularies",
+          "responses": {"200": json_response("Every vocabulary and its terms", "Vocabularies"), "304": not_modified}
+        }},
+        "/api/v1/changes": {"get": {
+          "summary": "The changes log, oldest first, after a sequence number",
+          "operationId": "listChanges",
+          "parameters": [
+            {"name": "since", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}
+          ],
+          "responses": {"200": json_response("Changes after `since`", "ChangeList"), "304": not_modified,
+                        "400": problem_response("Bad parameters")}
+        }},
+        "/healthz": {"get": {"summary": "The process is up", "operationId": "healthz",
+          "responses": {"200": {"description": "Up", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+        "/readyz": {"get": {"summary": "The store is reachable", "operationId": "readyz",
+          "responses": {"200": {"description": "Ready", "content": {"application/json": {"schema": {"type": "object"}}}},
+                        "503": problem_response("The store cannot be reached")}}}
+      },
+      "components": {"schemas": {
+        "Entry": record_schema(ENTRY_FIELDS, "A standard or national API. Field meanings: docs/catalogue-format.md."),
+        "Organisation": record_schema(ORGANISATION_FIELDS, "A publisher, standards body, regulator, supplier or care provider."),
+        "EntryList": page_schema("Entry"),
+        "OrganisationList": page_schema("Organisation"),
+        "Term": term,
+        "Vocabularies": {"type": "object", "additionalProperties": {"type": "array", "items": {"$ref": "#/components/schemas/Term"}},
+                         "required": ["care_setting", "topic", "category", "technology", "status", "type"]},
+        "Change": {"type": "object", "additionalProperties": false,
+                   "required": ["seq", "entity", "entity_id", "action", "actor", "at", "before", "after"],
+                   "properties": {"seq": {"type": "integer"}, "entity": {"enum": ["entry", "organisation", "term"]},
+                                  "entity_id": {"type": "string"}, "action": {"enum": ["create", "update", "delete"]},
+                                  "actor": {"type": "string"}, "at": {"type": "string", "format": "date-time"},
+                                  "before": {"type": ["object", "null"]}, "after": {"type": ["object", "null"]}}},
+        "ChangeList": {"type": "object", "additionalProperties": false, "required": ["since", "next", "results"],
+                       "properties": {"since": {"type": "integer"}, "next": {"type": "integer"},
+                                      "results": {"type": "array", "items": {"$ref": "#/components/schemas/Change"}}}},
+        "Problem": {"type": "object", "required": ["type", "title", "status", "detail"],
+                    "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                                   "detail": {"type": "string"},
+                                   "invalid-params": {"type": "array", "items": {"type": "object",
+                                       "required": ["name", "value", "reason"],
+                                       "properties": {"name": {"type": "string"}, "value": {"type": "string"}, "reason": {"type": "string"}}}}}}
+      }}
+    })
+}
+
+/// The document, built once.
+pub fn document() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(build)
+}
+
+pub async fn serve() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        axum::Json(document()),
+    )
+}

@@ -1,0 +1,86 @@
+//! Errors as `application/problem+json` (RFC 9457).
+
+use axum::Json;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// One thing wrong with a request parameter.
+#[derive(Debug, Clone, Serialize)]
+pub struct InvalidParam {
+    pub name: String,
+    pub value: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty", rename = "invalid-params")]
+    pub invalid_params: Vec<InvalidParam>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, kind: &str, title: &str, detail: impl Into<String>) -> Problem {
+        Problem {
+            problem_type: format!("/problems/{kind}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            invalid_params: Vec::new(),
+        }
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+    }
+
+    pub fn bad_request(invalid_params: Vec<InvalidParam>) -> Problem {
+        let detail = invalid_params
+            .iter()
+            .map(|p| format!("{} `{}`: {}", p.name, p.value, p.reason))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Problem {
+            invalid_params,
+            ..Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-parameters",
+                "Invalid query parameters",
+                detail,
+            )
+        }
+    }
+
+    pub fn internal(detail: &str) -> Problem {
+        tracing::error!(error = detail, "internal error");
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal-error",
+            "Something went wrong",
+            "The directory could not answer this request. It has been logged; please try again later.",
+        )
+    }
+}
+
+impl From<anyhow::Error> for Problem {
+    fn from(e: anyhow::Error) -> Self {
+        Problem::internal(&format!("{e:#}"))
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, Json(self)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            "application/problem+json".parse().expect("valid"),
+        );
+        response
+    }
+}

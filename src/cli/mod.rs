@@ -1,0 +1,119 @@
+//! The `standards` command line.
+
+mod export;
+mod generate;
+mod import;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::store::Store;
+
+#[derive(Parser)]
+#[command(
+    name = "standards",
+    version,
+    about = "The health and care interoperability standards directory"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the directory: web pages, JSON API and health checks.
+    Serve(serve::ServeArgs),
+    /// Import a file of entries (CSV, JSON or the national API catalogue); all or nothing.
+    Import(import::ImportArgs),
+    /// Write the whole catalogue out as JSON, or the entries as CSV.
+    Export(export::ExportArgs),
+    /// Write a synthetic catalogue of N entries for benchmarks and load tests.
+    Generate(generate::GenerateArgs),
+}
+
+/// Where the catalogue is kept; every command takes these.
+#[derive(Args, Debug, Clone)]
+pub struct StoreArgs {
+    /// Data directory for the embedded SQLite store (created when missing).
+    #[arg(long, env = "STANDARDS_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Use this database instead of the data directory: postgres://... or sqlite://FILE.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Log format: `text` for people, `json` for machines.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl StoreArgs {
+    pub async fn open(&self) -> anyhow::Result<Store> {
+        let store = match &self.database_url {
+            Some(url) if !url.trim().is_empty() => Store::open(url).await?,
+            _ => Store::open_data_dir(&self.data_dir).await?,
+        };
+        store.seed_vocabularies().await?;
+        Ok(store)
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("STANDARDS_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => {
+                init_logging(args.store.log_format);
+                serve::run(args).await
+            }
+            Command::Import(args) => {
+                init_logging(args.store.log_format);
+                import::run(args).await
+            }
+            Command::Export(args) => export::run(args).await,
+            Command::Generate(args) => generate::run(args),
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,56 @@
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::Args;
+
+use super::StoreArgs;
+use crate::{demo, server};
+
+#[derive(Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Address to listen on.
+    #[arg(long, env = "STANDARDS_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Start with an empty catalogue instead of the demo one.
+    #[arg(long)]
+    pub empty: bool,
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let store = args.store.open().await?;
+    if !args.empty && store.entry_count().await? == 0 {
+        let summary = demo::load(&store).await?;
+        tracing::info!(
+            entries = summary.entries_created,
+            organisations = summary.organisations_created,
+            "loaded the demo catalogue"
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot listen on {}: {e} (choose another with --listen)",
+                args.listen
+            )
+        })?;
+    let addr = listener.local_addr()?;
+    tracing::info!(
+        address = %addr,
+        store = store.backend().name(),
+        entries = store.entry_count().await?,
+        startup_ms = started.elapsed().as_millis() as u64,
+        "listening"
+    );
+    // Scripts and tests read the address from this line.
+    println!("listening on http://{addr}");
+    let store = Arc::new(store);
+    server::serve(listener, store.clone(), server::shutdown_signal()).await?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}

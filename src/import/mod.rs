@@ -1,0 +1,422 @@
+//! Reading catalogues from files: the project's CSV and JSON layouts and the
+//! national API catalogue spreadsheet. Every format becomes raw records,
+//! then one path validates them all (collecting every error) and applies
+//! them to the store in one transaction.
+
+mod api_catalogue;
+mod csv_layout;
+mod json_layout;
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use crate::catalogue::{
+    Entry, FieldError, Organisation, Resolver, Slug, Term, Vocabularies, Vocabulary,
+};
+use crate::store::{ChangeSet, Store, Summary};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Csv,
+    Json,
+    ApiCatalogue,
+}
+
+impl Format {
+    /// Guesses the format from the file name and its first line.
+    pub fn guess(path: &Path, content: &str) -> Option<Format> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("json") => Some(Format::Json),
+            Some("csv") | Some("tsv") | Some("txt") | None => {
+                let first = content
+                    .trim_start_matches('\u{feff}')
+                    .lines()
+                    .next()
+                    .unwrap_or("");
+                if api_catalogue::looks_like(first) {
+                    Some(Format::ApiCatalogue)
+                } else if first
+                    .split(',')
+                    .any(|c| c.trim().trim_matches('"') == "slug")
+                {
+                    Some(Format::Csv)
+                } else if content.trim_start().starts_with('{')
+                    || content.trim_start().starts_with('[')
+                {
+                    Some(Format::Json)
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Where in the file a record came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A spreadsheet row, counted from 1 as a spreadsheet program shows it.
+    Row(usize),
+    /// A position in a JSON document, such as `entries[3]`.
+    Path(String),
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Row(n) => write!(f, "row {n}"),
+            Location::Path(p) => f.write_str(p),
+        }
+    }
+}
+
+/// One thing wrong with the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub location: Option<Location>,
+    /// The column or field name.
+    pub column: Option<String>,
+    pub value: Option<String>,
+    pub expected: String,
+}
+
+impl Problem {
+    pub fn at(location: Location, error: FieldError) -> Problem {
+        Problem {
+            location: Some(location),
+            column: Some(error.field),
+            value: (!error.value.is_empty()).then_some(error.value),
+            expected: error.expected,
+        }
+    }
+
+    pub fn whole_file(expected: impl Into<String>) -> Problem {
+        Problem {
+            location: None,
+            column: None,
+            value: None,
+            expected: expected.into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(l) = &self.location {
+            parts.push(l.to_string());
+        }
+        if let Some(c) = &self.column {
+            parts.push(format!("column `{c}`"));
+        }
+        if let Some(v) = &self.value {
+            parts.push(format!("value `{v}`"));
+        }
+        if parts.is_empty() {
+            f.write_str(&self.expected)
+        } else {
+            write!(f, "{}: expected {}", parts.join(", "), self.expected)
+        }
+    }
+}
+
+/// An import that was refused: nothing was written.
+#[derive(Debug)]
+pub struct ImportError {
+    pub file: PathBuf,
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        writeln!(
+            f,
+            "{} has {n} problem{}; nothing was imported:",
+            self.file.display(),
+            if n == 1 { "" } else { "s" }
+        )?;
+        for p in &self.problems {
+            writeln!(f, "  {}: {p}", self.file.display())?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ImportError {}
+
+/// Records read from a file, not yet checked.
+#[derive(Debug, Default)]
+pub struct RawCatalogue {
+    pub terms: Vec<(Location, Vocabulary, Map<String, Value>)>,
+    pub organisations: Vec<(Location, Map<String, Value>)>,
+    pub entries: Vec<(Location, Map<String, Value>)>,
+    /// Problems found while reading, before any record is checked.
+    pub problems: Vec<Problem>,
+    /// Organisations the file only adds details to: existing ones keep
+    /// what they have and gain what was missing.
+    pub merge_organisations: bool,
+}
+
+/// Reads a file in the given (or guessed) format into raw records.
+pub fn read_file(
+    path: &Path,
+    format: Option<Format>,
+    vocabularies: &Vocabularies,
+) -> Result<RawCatalogue, ImportError> {
+    let fail = |p: Problem| ImportError {
+        file: path.to_owned(),
+        problems: vec![p],
+    };
+    let bytes = std::fs::read(path)
+        .map_err(|e| fail(Problem::whole_file(format!("a readable file ({e})"))))?;
+    let content = String::from_utf8(bytes).map_err(|e| {
+        fail(Problem::whole_file(format!(
+            "UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )))
+    })?;
+    let format = format.or_else(|| Format::guess(path, &content)).ok_or_else(|| {
+        fail(Problem::whole_file("a file whose format can be told from its name or first line: give --format csv, json or api-catalogue"))
+    })?;
+    Ok(read_str(&content, format, vocabularies))
+}
+
+/// Reads text in a format. The national API catalogue's keywords are sorted
+/// into care settings, topics and technologies with `vocabularies`.
+pub fn read_str(content: &str, format: Format, vocabularies: &Vocabularies) -> RawCatalogue {
+    let content = content.trim_start_matches('\u{feff}');
+    match format {
+        Format::Csv => csv_layout::read(content),
+        Format::Json => json_layout::read(content),
+        Format::ApiCatalogue => api_catalogue::read(content, vocabularies),
+    }
+}
+
+/// What references are checked against: the store's records plus the
+/// file's own.
+struct CatalogueResolver {
+    vocabularies: Vocabularies,
+    organisations: HashMap<String, Slug>,
+    entries: HashSet<String>,
+}
+
+impl Resolver for CatalogueResolver {
+    fn term(&self, vocabulary: Vocabulary, value: &str) -> Result<Slug, String> {
+        self.vocabularies.resolve(vocabulary, value)
+    }
+
+    fn organisation(&self, value: &str) -> Result<Slug, String> {
+        self.organisations.get(&value.trim().to_lowercase()).cloned().ok_or_else(|| {
+            "a known organisation, by slug or name (add it to the directory first, or include it in a JSON import)".to_owned()
+        })
+    }
+
+    fn entry(&self, value: &str) -> Result<Slug, String> {
+        let slug = value.trim();
+        if self.entries.contains(slug) {
+            Slug::parse(slug)
+        } else {
+            Err("the slug of an entry in the directory or in this file".to_owned())
+        }
+    }
+}
+
+/// Checks raw records against the store and turns them into a change set,
+/// or returns every problem found.
+pub async fn plan(
+    store: &Store,
+    raw: RawCatalogue,
+) -> anyhow::Result<Result<ChangeSet, Vec<Problem>>> {
+    let mut problems = raw.problems;
+    let mut set = ChangeSet::default();
+
+    let mut vocabularies = store.vocabularies().await?;
+    for (location, vocabulary, map) in &raw.terms {
+        match serde_json::from_value::<Term>(Value::Object(map.clone())) {
+            Ok(term) => {
+                vocabularies.upsert(*vocabulary, term.clone());
+                set.terms.push((*vocabulary, term));
+            }
+            Err(e) => problems.push(Problem {
+                location: Some(location.clone()),
+                column: None,
+                value: None,
+                expected: format!(
+                    "a vocabulary term with slug, label, description and aliases ({e})"
+                ),
+            }),
+        }
+    }
+
+    let existing_orgs = store.organisations().await?;
+    let mut resolver = CatalogueResolver {
+        vocabularies,
+        organisations: HashMap::new(),
+        entries: HashSet::new(),
+    };
+    let add_org_names = |resolver: &mut CatalogueResolver, slug: &str, name: &str| {
+        if let Ok(s) = Slug::parse(slug) {
+            resolver.organisations.insert(slug.to_owned(), s.clone());
+            resolver
+                .organisations
+                .entry(name.trim().to_lowercase())
+                .or_insert(s);
+        }
+    };
+    for org in &existing_orgs {
+        add_org_names(&mut resolver, org.slug.as_str(), &org.name);
+    }
+    for (_, map) in &raw.organisations {
+        let slug = map
+            .get("slug")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        let name = map
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        add_org_names(&mut resolver, &slug, &name);
+    }
+    resolver.entries.extend(store.entry_slugs().await?);
+    for (_, map) in &raw.entries {
+        if let Some(slug) = map.get("slug").and_then(Value::as_str) {
+            resolver.entries.insert(slug.trim().to_owned());
+        }
+    }
+
+    let mut seen_orgs: HashMap<String, Location> = HashMap::new();
+    for (location, map) in &raw.organisations {
+        match Organisation::parse(map, &resolver) {
+            Ok(mut org) => {
+                if let Some(first) = seen_orgs.insert(org.slug.to_string(), location.clone()) {
+                    problems.push(Problem {
+                        location: Some(location.clone()),
+                        column: Some("slug".into()),
+                        value: Some(org.slug.to_string()),
+                        expected: format!("a slug not used before in this file (also at {first})"),
+                    });
+                    continue;
+                }
+                if raw.merge_organisations {
+                    if let Some(existing) = existing_orgs.iter().find(|o| o.slug == org.slug) {
+                        org = fill_missing(existing, org);
+                    }
+                }
+                set.organisations.push(org);
+            }
+            Err(errors) => {
+                problems.extend(errors.into_iter().map(|e| Problem::at(location.clone(), e)))
+            }
+        }
+    }
+
+    let mut seen_entries: HashMap<String, Location> = HashMap::new();
+    for (location, map) in &raw.entries {
+        match Entry::parse(map, &resolver) {
+            Ok(entry) => {
+                if let Some(first) = seen_entries.insert(entry.slug.to_string(), location.clone()) {
+                    problems.push(Problem {
+                        location: Some(location.clone()),
+                        column: Some("slug".into()),
+                        value: Some(entry.slug.to_string()),
+                        expected: format!("a slug not used before in this file (also at {first})"),
+                    });
+                    continue;
+                }
+                set.entries.push(entry);
+            }
+            Err(errors) => {
+                problems.extend(errors.into_iter().map(|e| Problem::at(location.clone(), e)))
+            }
+        }
+    }
+    Ok(if problems.is_empty() {
+        Ok(set)
+    } else {
+        Err(problems)
+    })
+}
+
+/// An organisation as stored, with the fields it lacked taken from `new`.
+fn fill_missing(existing: &Organisation, new: Organisation) -> Organisation {
+    let pick = |old: &Option<String>, new: Option<String>| old.clone().or(new);
+    Organisation {
+        id: existing.id,
+        slug: existing.slug.clone(),
+        name: existing.name.clone(),
+        kind: existing.kind.clone(),
+        description: pick(&existing.description, new.description),
+        url: pick(&existing.url, new.url),
+        contact: pick(&existing.contact, new.contact),
+        identifier: pick(&existing.identifier, new.identifier),
+        logo_url: pick(&existing.logo_url, new.logo_url),
+        created_at: None,
+        updated_at: None,
+    }
+}
+
+pub struct ImportOptions<'a> {
+    pub format: Option<Format>,
+    pub dry_run: bool,
+    pub actor: &'a str,
+    pub progress: Option<&'a (dyn Fn(usize) + Send + Sync)>,
+}
+
+/// Reads, checks and applies a file: all of it or none of it.
+pub async fn import_file(
+    store: &Store,
+    path: &Path,
+    options: ImportOptions<'_>,
+) -> anyhow::Result<Result<Summary, ImportError>> {
+    let vocabularies = store.vocabularies().await?;
+    let raw = match read_file(path, options.format, &vocabularies) {
+        Ok(raw) => raw,
+        Err(e) => return Ok(Err(e)),
+    };
+    import_raw(store, path, raw, options).await
+}
+
+pub async fn import_raw(
+    store: &Store,
+    path: &Path,
+    raw: RawCatalogue,
+    options: ImportOptions<'_>,
+) -> anyhow::Result<Result<Summary, ImportError>> {
+    let set = match plan(store, raw).await? {
+        Ok(set) => set,
+        Err(problems) => {
+            return Ok(Err(ImportError {
+                file: path.to_owned(),
+                problems,
+            }));
+        }
+    };
+    match store
+        .apply(&set, options.actor, options.dry_run, options.progress)
+        .await
+    {
+        Ok(summary) => Ok(Ok(summary)),
+        Err(crate::store::WriteError::Database(e)) => Err(e),
+        Err(e) => Ok(Err(ImportError {
+            file: path.to_owned(),
+            problems: vec![Problem::whole_file(e.to_string())],
+        })),
+    }
+}
+
+/// How many entries a raw catalogue holds, for sizing a progress bar.
+pub fn entry_count(raw: &RawCatalogue) -> usize {
+    raw.entries.len()
+}

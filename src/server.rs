@@ -1,0 +1,94 @@
+//! The web service: routes plus the layers every request passes through
+//! (request id, logging, CORS, body limit, timeout), and a graceful stop.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, Method, Request, StatusCode};
+use axum::response::IntoResponse;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::api::{self, AppState, Problem};
+use crate::store::Store;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// Larger bodies are refused with 413 before they are read.
+pub const BODY_LIMIT_BYTES: usize = 2 * 1024 * 1024;
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+async fn not_found() -> impl IntoResponse {
+    Problem::not_found("There is nothing at this address.")
+}
+
+pub fn app(store: Arc<Store>) -> Router {
+    let state = AppState { store };
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+        .expose_headers([REQUEST_ID, axum::http::header::ETAG]);
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|request: &Request<_>| {
+            let id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
+        })
+        .on_request(())
+        .on_response(DefaultOnResponse::new().level(Level::INFO));
+    api::router()
+        .fallback(not_found)
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(cors)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(trace)
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Serves until `shutdown` resolves, then stops accepting and lets requests
+/// in flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    store: Arc<Store>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    axum::serve(
+        listener,
+        app(store).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("stopping: finishing requests in flight");
+}

@@ -1,0 +1,561 @@
+//! The one place that writes to the store.
+
+use std::collections::HashMap;
+
+use anyhow::Context;
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::{Any, Row, Transaction};
+
+use super::{Backend, Store, now};
+use crate::catalogue::{Entry, Organisation, Slug, Term, Vocabulary};
+
+/// A batch of writes applied together or not at all.
+#[derive(Debug, Default, Clone)]
+pub struct ChangeSet {
+    pub terms: Vec<(Vocabulary, Term)>,
+    pub organisations: Vec<Organisation>,
+    pub entries: Vec<Entry>,
+    pub delete_entries: Vec<Slug>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Create,
+    Update,
+    Delete,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+        }
+    }
+}
+
+/// What a change set did (or, on a dry run, would do).
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub entries_created: usize,
+    pub entries_updated: usize,
+    pub entries_unchanged: usize,
+    pub entries_deleted: usize,
+    pub organisations_created: usize,
+    pub organisations_updated: usize,
+    pub organisations_unchanged: usize,
+    pub terms_created: usize,
+    pub terms_updated: usize,
+    pub terms_unchanged: usize,
+    /// The last change log sequence number written, if any.
+    pub last_seq: Option<i64>,
+}
+
+/// Why a change set was refused, in words a person can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("entry `{slug}` cannot be deleted: {}", .linked_from.iter().map(|(s, k)| format!("`{s}` lists it in {k}")).collect::<Vec<_>>().join(", "))]
+    StillLinked {
+        slug: String,
+        linked_from: Vec<(String, String)>,
+    },
+    #[error("entry `{0}` does not exist")]
+    NoSuchEntry(String),
+    #[error("entry `{slug}` has id {id}, which another entry already has")]
+    DuplicateId { slug: String, id: String },
+    #[error(transparent)]
+    Database(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for WriteError {
+    fn from(e: sqlx::Error) -> Self {
+        WriteError::Database(e.into())
+    }
+}
+
+enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+impl Store {
+    /// Applies a change set in one transaction, appending one change log
+    /// row per record that changed. With `dry_run` everything is done and
+    /// then rolled back, so the summary is exactly what a real run would do.
+    pub async fn apply(
+        &self,
+        set: &ChangeSet,
+        actor: &str,
+        dry_run: bool,
+        progress: Option<&(dyn Fn(usize) + Send + Sync)>,
+    ) -> Result<Summary, WriteError> {
+        let _guard = self.write_lock.lock().await;
+        let mut tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                // Writers across instances take turns so change sequence
+                // numbers become visible in order; followers rely on that.
+                sqlx::query("LOCK TABLE changes IN EXCLUSIVE MODE")
+                    .execute(&mut *tx)
+                    .await?;
+                tx
+            }
+        };
+        let mut summary = Summary::default();
+        let at = now().to_rfc3339();
+        let mut log = ChangeLog {
+            actor,
+            at: &at,
+            last_seq: None,
+        };
+
+        let positions = term_positions(&mut tx).await?;
+        for (vocabulary, term) in &set.terms {
+            let next = positions.get(vocabulary.key()).copied().unwrap_or(0)
+                + 1
+                + summary.terms_created as i64;
+            match upsert_term(&mut tx, &mut log, *vocabulary, term, next).await? {
+                Outcome::Created => summary.terms_created += 1,
+                Outcome::Updated => summary.terms_updated += 1,
+                Outcome::Unchanged => summary.terms_unchanged += 1,
+            }
+        }
+        for org in &set.organisations {
+            match upsert_organisation(&mut tx, &mut log, org).await? {
+                Outcome::Created => summary.organisations_created += 1,
+                Outcome::Updated => summary.organisations_updated += 1,
+                Outcome::Unchanged => summary.organisations_unchanged += 1,
+            }
+        }
+        // Rows first, links second, so entries in one batch may link to
+        // each other in any order.
+        let mut changed = Vec::new();
+        for entry in &set.entries {
+            let (outcome, id) = upsert_entry(&mut tx, &mut log, entry).await?;
+            match outcome {
+                Outcome::Created => summary.entries_created += 1,
+                Outcome::Updated => summary.entries_updated += 1,
+                Outcome::Unchanged => summary.entries_unchanged += 1,
+            }
+            if !matches!(outcome, Outcome::Unchanged) {
+                changed.push((id, entry));
+            }
+            if let Some(progress) = progress {
+                progress(1);
+            }
+        }
+        for (id, entry) in changed {
+            write_links(&mut tx, &id, entry).await?;
+        }
+        for slug in &set.delete_entries {
+            delete_entry(&mut tx, &mut log, slug).await?;
+            summary.entries_deleted += 1;
+        }
+        summary.last_seq = log.last_seq;
+        if dry_run {
+            tx.rollback().await?;
+        } else {
+            tx.commit().await?;
+        }
+        Ok(summary)
+    }
+}
+
+struct ChangeLog<'a> {
+    actor: &'a str,
+    at: &'a str,
+    last_seq: Option<i64>,
+}
+
+impl ChangeLog<'_> {
+    async fn append(
+        &mut self,
+        tx: &mut Transaction<'_, Any>,
+        entity: &str,
+        entity_id: &str,
+        action: Action,
+        before: Option<&Value>,
+        after: Option<&Value>,
+    ) -> Result<(), WriteError> {
+        let row = sqlx::query(
+            "INSERT INTO changes (entity, entity_id, action, actor, at, before_doc, after_doc) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq",
+        )
+        .bind(entity)
+        .bind(entity_id)
+        .bind(action.as_str())
+        .bind(self.actor)
+        .bind(self.at)
+        .bind(before.map(Value::to_string))
+        .bind(after.map(Value::to_string))
+        .fetch_one(&mut **tx)
+        .await?;
+        self.last_seq = Some(row.get(0));
+        Ok(())
+    }
+}
+
+async fn term_positions(tx: &mut Transaction<'_, Any>) -> Result<HashMap<String, i64>, WriteError> {
+    let rows =
+        sqlx::query("SELECT vocabulary, MAX(position) FROM vocabulary_terms GROUP BY vocabulary")
+            .fetch_all(&mut **tx)
+            .await?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1)))
+        .collect())
+}
+
+fn term_json(vocabulary: Vocabulary, term: &Term) -> Value {
+    serde_json::json!({"vocabulary": vocabulary.key(), "slug": term.slug, "label": term.label,
+                       "description": term.description, "aliases": term.aliases})
+}
+
+async fn upsert_term(
+    tx: &mut Transaction<'_, Any>,
+    log: &mut ChangeLog<'_>,
+    vocabulary: Vocabulary,
+    term: &Term,
+    next_position: i64,
+) -> Result<Outcome, WriteError> {
+    let existing = sqlx::query("SELECT label, description, aliases FROM vocabulary_terms WHERE vocabulary = $1 AND slug = $2")
+        .bind(vocabulary.key())
+        .bind(term.slug.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+    let aliases = serde_json::to_string(&term.aliases).context("aliases")?;
+    let after = term_json(vocabulary, term);
+    let id = format!("{}/{}", vocabulary.key(), term.slug);
+    match existing {
+        None => {
+            sqlx::query(
+                "INSERT INTO vocabulary_terms (vocabulary, slug, label, description, aliases, position) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(vocabulary.key())
+            .bind(term.slug.as_str())
+            .bind(&term.label)
+            .bind(&term.description)
+            .bind(&aliases)
+            .bind(next_position)
+            .execute(&mut **tx)
+            .await?;
+            log.append(tx, "term", &id, Action::Create, None, Some(&after))
+                .await?;
+            Ok(Outcome::Created)
+        }
+        Some(row) => {
+            let before = Term {
+                slug: term.slug.clone(),
+                label: row.get(0),
+                description: row.get(1),
+                aliases: serde_json::from_str(&row.get::<String, _>(2))
+                    .context("aliases in the store")?,
+            };
+            if &before == term {
+                return Ok(Outcome::Unchanged);
+            }
+            sqlx::query("UPDATE vocabulary_terms SET label = $3, description = $4, aliases = $5 WHERE vocabulary = $1 AND slug = $2")
+                .bind(vocabulary.key())
+                .bind(term.slug.as_str())
+                .bind(&term.label)
+                .bind(&term.description)
+                .bind(&aliases)
+                .execute(&mut **tx)
+                .await?;
+            log.append(
+                tx,
+                "term",
+                &id,
+                Action::Update,
+                Some(&term_json(vocabulary, &before)),
+                Some(&after),
+            )
+            .await?;
+            Ok(Outcome::Updated)
+        }
+    }
+}
+
+fn document<T: Serialize>(record: &T) -> Value {
+    let mut value = serde_json::to_value(record).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut value {
+        map.remove("created_at");
+        map.remove("updated_at");
+    }
+    value
+}
+
+async fn upsert_organisation(
+    tx: &mut Transaction<'_, Any>,
+    log: &mut ChangeLog<'_>,
+    org: &Organisation,
+) -> Result<Outcome, WriteError> {
+    let existing = sqlx::query("SELECT id, document FROM organisations WHERE slug = $1")
+        .bind(org.slug.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+    let at = log.at.to_owned();
+    match existing {
+        None => {
+            let after = document(org);
+            sqlx::query(
+                "INSERT INTO organisations (id, slug, name, sort_name, document, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
+            )
+            .bind(org.id.to_string())
+            .bind(org.slug.as_str())
+            .bind(&org.name)
+            .bind(org.name.to_lowercase())
+            .bind(after.to_string())
+            .bind(&at)
+            .execute(&mut **tx)
+            .await?;
+            log.append(
+                tx,
+                "organisation",
+                &org.id.to_string(),
+                Action::Create,
+                None,
+                Some(&after),
+            )
+            .await?;
+            Ok(Outcome::Created)
+        }
+        Some(row) => {
+            let id: String = row.get(0);
+            let before: Value =
+                serde_json::from_str(&row.get::<String, _>(1)).context("organisation document")?;
+            // The id is the organisation's identity: it never changes.
+            let mut org = org.clone();
+            org.id = id.parse().context("organisation id in the store")?;
+            let after = document(&org);
+            if before == after {
+                return Ok(Outcome::Unchanged);
+            }
+            sqlx::query("UPDATE organisations SET name = $2, sort_name = $3, document = $4, updated_at = $5 WHERE id = $1")
+                .bind(&id)
+                .bind(&org.name)
+                .bind(org.name.to_lowercase())
+                .bind(after.to_string())
+                .bind(&at)
+                .execute(&mut **tx)
+                .await?;
+            log.append(
+                tx,
+                "organisation",
+                &id,
+                Action::Update,
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
+            Ok(Outcome::Updated)
+        }
+    }
+}
+
+async fn id_of(
+    tx: &mut Transaction<'_, Any>,
+    table: &str,
+    slug: &str,
+) -> Result<Option<String>, WriteError> {
+    let sql = format!("SELECT id FROM {table} WHERE slug = $1");
+    let row = sqlx::query(&sql)
+        .bind(slug)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.map(|r| r.get(0)))
+}
+
+async fn upsert_entry(
+    tx: &mut Transaction<'_, Any>,
+    log: &mut ChangeLog<'_>,
+    entry: &Entry,
+) -> Result<(Outcome, String), WriteError> {
+    let existing = sqlx::query("SELECT id, document FROM entries WHERE slug = $1")
+        .bind(entry.slug.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+    let owner_id = id_of(tx, "organisations", entry.owner.as_str())
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("organisation `{}` does not exist", entry.owner))?;
+    let at = log.at.to_owned();
+    let (outcome, id, before) = match existing {
+        None => {
+            let id = entry.id.to_string();
+            if sqlx::query("SELECT 1 FROM entries WHERE id = $1")
+                .bind(&id)
+                .fetch_optional(&mut **tx)
+                .await?
+                .is_some()
+            {
+                return Err(WriteError::DuplicateId {
+                    slug: entry.slug.to_string(),
+                    id,
+                });
+            }
+            (Outcome::Created, id, None)
+        }
+        Some(row) => {
+            let id: String = row.get(0);
+            let before: Value =
+                serde_json::from_str(&row.get::<String, _>(1)).context("entry document")?;
+            (Outcome::Updated, id, Some(before))
+        }
+    };
+    // The id is the entry's identity: an update keeps the stored one.
+    let mut entry = entry.clone();
+    entry.id = id.parse().context("entry id in the store")?;
+    let after = document(&entry);
+    if before.as_ref() == Some(&after) {
+        return Ok((Outcome::Unchanged, id));
+    }
+    let comply_by = entry.comply_by.map(|d| d.to_string());
+    match outcome {
+        Outcome::Created => {
+            sqlx::query(
+                "INSERT INTO entries (id, slug, sort_title, entry_type, category, status, owner_id, mandated, comply_by, document, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+            )
+            .bind(&id)
+            .bind(entry.slug.as_str())
+            .bind(entry.title.to_lowercase())
+            .bind(entry.entry_type.as_str())
+            .bind(entry.category.as_str())
+            .bind(entry.status.slug())
+            .bind(&owner_id)
+            .bind(i64::from(entry.mandated))
+            .bind(comply_by)
+            .bind(after.to_string())
+            .bind(&at)
+            .execute(&mut **tx)
+            .await?;
+        }
+        _ => {
+            sqlx::query(
+                "UPDATE entries SET sort_title = $2, entry_type = $3, category = $4, status = $5, owner_id = $6, mandated = $7, \
+                 comply_by = $8, document = $9, updated_at = $10 WHERE id = $1",
+            )
+            .bind(&id)
+            .bind(entry.title.to_lowercase())
+            .bind(entry.entry_type.as_str())
+            .bind(entry.category.as_str())
+            .bind(entry.status.slug())
+            .bind(&owner_id)
+            .bind(i64::from(entry.mandated))
+            .bind(comply_by)
+            .bind(after.to_string())
+            .bind(&at)
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query("DELETE FROM entry_terms WHERE entry_id = $1")
+                .bind(&id)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    let terms = std::iter::once((Vocabulary::Category, &entry.category))
+        .chain(
+            entry
+                .care_settings
+                .iter()
+                .map(|t| (Vocabulary::CareSetting, t)),
+        )
+        .chain(entry.topics.iter().map(|t| (Vocabulary::Topic, t)))
+        .chain(
+            entry
+                .technologies
+                .iter()
+                .map(|t| (Vocabulary::Technology, t)),
+        );
+    for (vocabulary, term) in terms {
+        sqlx::query("INSERT INTO entry_terms (entry_id, vocabulary, term) VALUES ($1, $2, $3)")
+            .bind(&id)
+            .bind(vocabulary.key())
+            .bind(term.as_str())
+            .execute(&mut **tx)
+            .await
+            .with_context(|| {
+                format!(
+                    "entry `{}`: unknown {} `{term}`",
+                    entry.slug,
+                    vocabulary.noun()
+                )
+            })?;
+    }
+    let action = if before.is_some() {
+        Action::Update
+    } else {
+        Action::Create
+    };
+    log.append(tx, "entry", &id, action, before.as_ref(), Some(&after))
+        .await?;
+    Ok((outcome, id))
+}
+
+async fn write_links(
+    tx: &mut Transaction<'_, Any>,
+    id: &str,
+    entry: &Entry,
+) -> Result<(), WriteError> {
+    sqlx::query("DELETE FROM entry_links WHERE entry_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    for (kind, target) in entry.links() {
+        let target_id = id_of(tx, "entries", target.as_str())
+            .await?
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "entry `{}`: {kind} names `{target}`, which does not exist",
+                    entry.slug
+                )
+            })?;
+        sqlx::query("INSERT INTO entry_links (entry_id, kind, target_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(id)
+            .bind(kind)
+            .bind(&target_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn delete_entry(
+    tx: &mut Transaction<'_, Any>,
+    log: &mut ChangeLog<'_>,
+    slug: &Slug,
+) -> Result<(), WriteError> {
+    let row = sqlx::query("SELECT id, document FROM entries WHERE slug = $1")
+        .bind(slug.as_str())
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| WriteError::NoSuchEntry(slug.to_string()))?;
+    let id: String = row.get(0);
+    let before: Value = serde_json::from_str(&row.get::<String, _>(1)).context("entry document")?;
+    let linked = sqlx::query(
+        "SELECT source.slug, l.kind FROM entry_links l JOIN entries source ON source.id = l.entry_id \
+         WHERE l.target_id = $1 AND l.entry_id <> $1 ORDER BY source.slug",
+    )
+    .bind(&id)
+    .fetch_all(&mut **tx)
+    .await?;
+    if !linked.is_empty() {
+        let linked_from = linked.iter().map(|r| (r.get(0), r.get(1))).collect();
+        return Err(WriteError::StillLinked {
+            slug: slug.to_string(),
+            linked_from,
+        });
+    }
+    sqlx::query("DELETE FROM entries WHERE id = $1")
+        .bind(&id)
+        .execute(&mut **tx)
+        .await?;
+    log.append(tx, "entry", &id, Action::Delete, Some(&before), None)
+        .await?;
+    Ok(())
+}
