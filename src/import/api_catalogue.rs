@@ -73,10 +73,12 @@ fn present(cell: &str) -> Option<&str> {
 /// Dates in the layout may be ISO or day/month/year; both become ISO.
 fn iso_date(cell: &str) -> String {
     let parts: Vec<&str> = cell.split('/').collect();
-    if let [d, m, y] = parts.as_slice() {
-        if y.len() == 4 && d.len() <= 2 && m.len() <= 2 {
-            return format!("{y}-{m:0>2}-{d:0>2}");
-        }
+    if let [d, m, y] = parts.as_slice()
+        && y.len() == 4
+        && d.len() <= 2
+        && m.len() <= 2
+    {
+        return format!("{y}-{m:0>2}-{d:0>2}");
     }
     cell.to_owned()
 }
@@ -191,6 +193,15 @@ pub fn read(content: &str, vocabularies: &Vocabularies) -> RawCatalogue {
             row,
             &mut problems,
         );
+        for p in &problems {
+            let field = match p.column.as_deref() {
+                Some("Registration Status") => "status",
+                Some("Persistent ID") => "slug",
+                Some("Publisher Name") => "owner",
+                _ => continue,
+            };
+            raw.reported.push((Location::Row(row), field));
+        }
         raw.problems.extend(problems);
         if let Some(org) = publisher {
             let slug = org["slug"].as_str().unwrap_or_default().to_owned();
@@ -223,10 +234,11 @@ impl Row<'_> {
         let mut out = Vec::new();
         for (i, cell) in self.cells.iter().enumerate() {
             let name = &self.columns.names[i];
-            if !self.used[i] && !name.starts_with("Unnamed") {
-                if let Some(v) = present(cell) {
-                    out.push((name.clone(), v.to_owned()));
-                }
+            if !self.used[i]
+                && !name.starts_with("Unnamed")
+                && let Some(v) = present(cell)
+            {
+                out.push((name.clone(), v.to_owned()));
             }
         }
         out

@@ -27,15 +27,15 @@ pub fn read(content: &str) -> RawCatalogue {
     let (entries, organisations, vocabularies) = match &document {
         Value::Array(_) => (Some(&document), None, None),
         Value::Object(map) => {
-            if let Some(format) = map.get("format").and_then(Value::as_str) {
-                if format != FORMAT {
-                    raw.problems.push(Problem {
-                        location: Some(Location::Path("format".into())),
-                        column: None,
-                        value: Some(format.to_owned()),
-                        expected: format!("`{FORMAT}`"),
-                    });
-                }
+            if let Some(format) = map.get("format").and_then(Value::as_str)
+                && format != FORMAT
+            {
+                raw.problems.push(Problem {
+                    location: Some(Location::Path("format".into())),
+                    column: None,
+                    value: Some(format.to_owned()),
+                    expected: format!("`{FORMAT}`"),
+                });
             }
             for key in map.keys() {
                 if !["format", "vocabularies", "organisations", "entries"].contains(&key.as_str()) {

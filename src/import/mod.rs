@@ -161,6 +161,9 @@ pub struct RawCatalogue {
     pub entries: Vec<(Location, Map<String, Value>)>,
     /// Problems found while reading, before any record is checked.
     pub problems: Vec<Problem>,
+    /// Fields whose problem the reader already reported for a record, so the
+    /// check does not report it again as missing.
+    pub reported: Vec<(Location, &'static str)>,
     /// Organisations the file only adds details to: existing ones keep
     /// what they have and gain what was missing.
     pub merge_organisations: bool,
@@ -237,6 +240,10 @@ pub async fn plan(
     raw: RawCatalogue,
 ) -> anyhow::Result<Result<ChangeSet, Vec<Problem>>> {
     let mut problems = raw.problems;
+    let reported = raw.reported;
+    let not_reported = |location: &Location, e: &FieldError| {
+        !reported.iter().any(|(l, f)| l == location && *f == e.field)
+    };
     let mut set = ChangeSet::default();
 
     let mut vocabularies = store.vocabularies().await?;
@@ -309,16 +316,19 @@ pub async fn plan(
                     });
                     continue;
                 }
-                if raw.merge_organisations {
-                    if let Some(existing) = existing_orgs.iter().find(|o| o.slug == org.slug) {
-                        org = fill_missing(existing, org);
-                    }
+                if raw.merge_organisations
+                    && let Some(existing) = existing_orgs.iter().find(|o| o.slug == org.slug)
+                {
+                    org = fill_missing(existing, org);
                 }
                 set.organisations.push(org);
             }
-            Err(errors) => {
-                problems.extend(errors.into_iter().map(|e| Problem::at(location.clone(), e)))
-            }
+            Err(errors) => problems.extend(
+                errors
+                    .into_iter()
+                    .filter(|e| not_reported(location, e))
+                    .map(|e| Problem::at(location.clone(), e)),
+            ),
         }
     }
 
@@ -337,9 +347,12 @@ pub async fn plan(
                 }
                 set.entries.push(entry);
             }
-            Err(errors) => {
-                problems.extend(errors.into_iter().map(|e| Problem::at(location.clone(), e)))
-            }
+            Err(errors) => problems.extend(
+                errors
+                    .into_iter()
+                    .filter(|e| not_reported(location, e))
+                    .map(|e| Problem::at(location.clone(), e)),
+            ),
         }
     }
     Ok(if problems.is_empty() {

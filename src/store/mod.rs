@@ -258,8 +258,7 @@ pub(crate) fn now() -> DateTime<Utc> {
 }
 
 fn parse_time(text: &str) -> anyhow::Result<DateTime<Utc>> {
-    Ok(DateTime::<Utc>::from_str(text)
-        .with_context(|| format!("bad timestamp `{text}` in the store"))?)
+    DateTime::<Utc>::from_str(text).with_context(|| format!("bad timestamp `{text}` in the store"))
 }
 
 fn entry_from_row(row: &AnyRow) -> anyhow::Result<Entry> {

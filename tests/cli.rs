@@ -1,0 +1,304 @@
+//! The `standards` binary as a user runs it.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::api_catalogue_csv;
+
+fn standards() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_standards"));
+    c.env_remove("DATABASE_URL")
+        .env_remove("STANDARDS_DATA_DIR")
+        .env_remove("STANDARDS_LISTEN");
+    c
+}
+
+/// Starts `standards serve` and waits for its "listening on" line. The
+/// caller stops it with `terminate`, which waits for it.
+#[allow(clippy::zombie_processes)]
+fn serve(args: &[&str]) -> (Child, String) {
+    let mut child = standards()
+        .arg("serve")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        assert!(Instant::now() < deadline, "server did not start");
+        let line = lines
+            .next()
+            .expect("server exited before listening")
+            .unwrap();
+        if let Some(base) = line.strip_prefix("listening on ") {
+            return (child, base.to_owned());
+        }
+    }
+}
+
+fn terminate(mut child: Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+async fn get_json(url: &str) -> serde_json::Value {
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test]
+async fn serve_creates_the_data_directory_loads_the_demo_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("new-data");
+    let (child, base) = serve(&["--data-dir", data.to_str().unwrap()]);
+    assert!(data.join("standards.db").exists());
+    let list = get_json(&format!("{base}/api/v1/standards?per_page=1")).await;
+    assert!(list["total"].as_i64().unwrap() >= 150, "{list}");
+    let status = terminate(child);
+    assert!(status.success(), "exit status {status}");
+
+    // A second start finds the catalogue there and does not load it again.
+    let (child, base) = serve(&["--data-dir", data.to_str().unwrap()]);
+    let again = get_json(&format!("{base}/api/v1/standards?per_page=1")).await;
+    assert_eq!(again["total"], list["total"]);
+    let changes = get_json(&format!("{base}/api/v1/changes?limit=1000&since=0")).await;
+    let demo_loads = changes["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["actor"] == "system:demo")
+        .count();
+    assert!(demo_loads >= 150);
+    assert!(terminate(child).success());
+}
+
+#[tokio::test]
+async fn serve_empty_starts_with_no_entries_and_the_environment_sets_the_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = standards();
+    cmd.env("STANDARDS_DATA_DIR", dir.path())
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--empty",
+            "--log-format",
+            "json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = loop {
+        let line = lines.next().unwrap().unwrap();
+        if let Some(b) = line.strip_prefix("listening on ") {
+            break b.to_owned();
+        }
+    };
+    let list = get_json(&format!("{base}/api/v1/standards")).await;
+    assert_eq!(list["total"], 0);
+    let status = terminate(child);
+    assert!(status.success());
+    assert!(dir.path().join("standards.db").exists());
+}
+
+#[test]
+fn structured_logs_are_json_lines_with_request_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = standards()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--empty",
+            "--log-format",
+            "json",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = loop {
+        let line = lines.next().unwrap().unwrap();
+        if let Some(b) = line.strip_prefix("listening on ") {
+            break b.to_owned();
+        }
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        reqwest::Client::new()
+            .get(format!("{base}/healthz"))
+            .header("x-request-id", "trace-me-42")
+            .send()
+            .await
+            .unwrap();
+    });
+    let stderr = child.stderr.take().unwrap();
+    assert!(terminate(child).success());
+    let logs: Vec<serde_json::Value> = BufReader::new(stderr)
+        .lines()
+        .map(|l| serde_json::from_str(&l.unwrap()).expect("every log line is JSON"))
+        .collect();
+    assert!(
+        logs.iter()
+            .any(|l| l["span"]["request_id"] == "trace-me-42"),
+        "{logs:#?}"
+    );
+}
+
+#[test]
+fn import_reports_errors_with_rows_and_a_non_zero_exit_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("bad.csv");
+    std::fs::write(
+        &csv,
+        "slug,title,type,category,owner,status\n\
+         one,,standard,record-standards,nobody,active\n\
+         two,Two,standard,record-standards,nobody,live\n",
+    )
+    .unwrap();
+    let out = standards()
+        .args(["import"])
+        .arg(&csv)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("row 2, column `title`"), "{err}");
+    assert!(
+        err.contains("row 3, column `status`, value `live`"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was imported"), "{err}");
+
+    let export = standards()
+        .args(["export", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let catalogue: serde_json::Value = serde_json::from_slice(&export.stdout).unwrap();
+    assert_eq!(
+        catalogue["entries"],
+        serde_json::json!([]),
+        "importing never loads the demo catalogue"
+    );
+}
+
+#[test]
+fn export_then_import_into_a_new_directory_gives_the_same_catalogue() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    let b = dir.path().join("b");
+    let out = standards()
+        .arg("import")
+        .arg(api_catalogue_csv())
+        .arg("--data-dir")
+        .arg(&a)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("113 created"), "{stdout}");
+
+    let file = dir.path().join("export.json");
+    let out = standards()
+        .args(["export", "--output"])
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(&a)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let dry = standards()
+        .arg("import")
+        .arg(&file)
+        .arg("--dry-run")
+        .arg("--data-dir")
+        .arg(&b)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&dry.stdout).contains("dry run"));
+    let out = standards()
+        .arg("import")
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(&b)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let strip = |dir: &std::path::Path| {
+        let out = standards()
+            .args(["export", "--data-dir"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        for list in ["entries", "organisations"] {
+            for item in v[list].as_array_mut().unwrap() {
+                item["created_at"] = serde_json::Value::Null;
+                item["updated_at"] = serde_json::Value::Null;
+            }
+        }
+        v
+    };
+    assert_eq!(strip(&a), strip(&b));
+
+    let csv_a = standards()
+        .args(["export", "--format", "csv", "--data-dir"])
+        .arg(&a)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(csv_a.stdout).unwrap();
+    assert!(
+        text.starts_with("id,slug,title,alternative_names,summary"),
+        "{}",
+        &text[..80]
+    );
+    assert_eq!(
+        csv::Reader::from_reader(text.as_bytes()).records().count(),
+        113
+    );
+}
+
+#[test]
+fn an_unknown_format_is_refused_with_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("catalogue.xlsx");
+    std::fs::write(&file, "not really").unwrap();
+    let out = standards()
+        .arg("import")
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--format csv, json or api-catalogue"));
+}

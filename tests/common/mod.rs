@@ -1,0 +1,185 @@
+//! Test support: real stores (a fresh SQLite file or a fresh PostgreSQL
+//! schema) and the real server on a random port.
+
+#![allow(dead_code)]
+
+pub mod fixtures;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use standards::store::Store;
+
+pub const SHARED_DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
+
+pub fn api_catalogue_csv() -> PathBuf {
+    PathBuf::from(SHARED_DATA).join("nhs-api-catalogue.csv")
+}
+
+/// The PostgreSQL server tests use; CI starts it at this address.
+pub fn postgres_url() -> String {
+    std::env::var("STANDARDS_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A store that exists only for one test.
+pub struct TestStore {
+    pub store: Arc<Store>,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    schema: Option<String>,
+}
+
+impl TestStore {
+    pub async fn new(backend: Backend) -> TestStore {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("standards.db").display()
+                );
+                let store = Store::open(&url).await.unwrap();
+                store.seed_vocabularies().await.unwrap();
+                TestStore {
+                    store: Arc::new(store),
+                    url,
+                    _dir: Some(dir),
+                    schema: None,
+                }
+            }
+            Backend::Postgres => {
+                let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+                let admin = postgres_url();
+                let mut conn = connect_admin(&admin).await;
+                sqlx::raw_sql(&format!("CREATE SCHEMA {schema}"))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+                let sep = if admin.contains('?') { '&' } else { '?' };
+                let url = format!("{admin}{sep}options=-c%20search_path%3D{schema}");
+                let store = Store::open(&url).await.unwrap();
+                store.seed_vocabularies().await.unwrap();
+                TestStore {
+                    store: Arc::new(store),
+                    url,
+                    _dir: None,
+                    schema: Some(schema),
+                }
+            }
+        }
+    }
+
+    /// Another handle on the same database, as a second instance would have.
+    pub async fn reopen(&self) -> Store {
+        Store::open(&self.url).await.unwrap()
+    }
+
+    pub async fn finish(self) {
+        self.store.close().await;
+        if let Some(schema) = &self.schema {
+            let mut conn = connect_admin(&postgres_url()).await;
+            sqlx::raw_sql(&format!("DROP SCHEMA {schema} CASCADE"))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+async fn connect_admin(url: &str) -> sqlx::AnyConnection {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    sqlx::AnyConnection::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL must be reachable at {url} for these tests: {e}"))
+}
+
+/// The real server on a random port, stopped when dropped.
+pub struct TestServer {
+    pub base: String,
+    pub test_store: TestStore,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestServer {
+    pub async fn start(test_store: TestStore) -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr: SocketAddr = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let store = test_store.store.clone();
+        let handle = tokio::spawn(async move {
+            standards::server::serve(listener, store, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        TestServer {
+            base: format!("http://{addr}"),
+            test_store,
+            stop: Some(tx),
+            handle: Some(handle),
+        }
+    }
+
+    /// A server over the demo catalogue.
+    pub async fn with_demo(backend: Backend) -> TestServer {
+        let ts = TestStore::new(backend).await;
+        standards::demo::load(&ts.store).await.unwrap();
+        TestServer::start(ts).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        reqwest::get(self.url(path)).await.unwrap()
+    }
+
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.unwrap()
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            h.await.unwrap();
+        }
+        let TestServer { test_store, .. } = self;
+        test_store.finish().await;
+    }
+}
+
+/// Runs a test body once on SQLite and once on PostgreSQL, as two tests.
+#[macro_export]
+macro_rules! on_both_stores {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test]
+            async fn sqlite() {
+                ($body)($crate::common::Backend::Sqlite).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                ($body)($crate::common::Backend::Postgres).await;
+            }
+        }
+    };
+}
