@@ -302,3 +302,37 @@ fn an_unknown_format_is_refused_with_a_hint() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--format csv, json or api-catalogue"));
 }
+
+#[tokio::test]
+async fn every_command_runs_on_postgresql_with_database_url() {
+    let ts = common::TestStore::new(common::Backend::Postgres).await;
+    let out = standards()
+        .arg("import")
+        .arg(api_catalogue_csv())
+        .args(["--database-url", &ts.url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (child, base) = serve(&["--database-url", &ts.url]);
+    let list = get_json(&format!("{base}/api/v1/standards?per_page=1")).await;
+    assert_eq!(
+        list["total"], 113,
+        "a store with entries is not given the demo"
+    );
+    let ready = get_json(&format!("{base}/readyz")).await;
+    assert_eq!(ready["store"], "postgres");
+    assert!(terminate(child).success());
+    let out = standards()
+        .args(["export", "--format", "csv", "--database-url", &ts.url])
+        .output()
+        .unwrap();
+    assert_eq!(
+        csv::Reader::from_reader(&out.stdout[..]).records().count(),
+        113
+    );
+    ts.finish().await;
+}
