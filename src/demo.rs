@@ -12,16 +12,9 @@ pub const CATALOGUE: &str = include_str!("../demo/catalogue.json");
 pub async fn load(store: &Store) -> anyhow::Result<Summary> {
     let vocabularies = store.vocabularies().await?;
     let raw = import::read_str(CATALOGUE, Format::Json, &vocabularies);
-    let options = ImportOptions {
-        format: Some(Format::Json),
-        dry_run: false,
-        actor: "system:demo",
-        progress: None,
-    };
+    let options = ImportOptions { format: Some(Format::Json), dry_run: false, actor: "system:demo", progress: None };
     match import::import_raw(store, Path::new("demo/catalogue.json"), raw, options).await? {
         Ok(summary) => Ok(summary),
-        Err(e) => anyhow::bail!(
-            "the bundled demo catalogue is invalid (a test should have caught this):\n{e}"
-        ),
+        Err(e) => anyhow::bail!("the bundled demo catalogue is invalid (a test should have caught this):\n{e}"),
     }
 }

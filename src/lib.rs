@@ -1,3 +1,4 @@
+#![recursion_limit = "512"]
 //! The health and care interoperability standards directory.
 //!
 //! `catalogue` is the domain, `store` keeps it (SQLite or PostgreSQL),
@@ -10,6 +11,7 @@ pub mod cli;
 pub mod demo;
 pub mod export;
 pub mod import;
+pub mod search;
 pub mod server;
 pub mod store;
 pub mod synthetic;

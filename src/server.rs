@@ -2,7 +2,6 @@
 //! (request id, logging, CORS, body limit, timeout), and a graceful stop.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -16,7 +15,6 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::api::{self, AppState, Problem};
-use crate::store::Store;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Larger bodies are refused with 413 before they are read.
@@ -27,8 +25,7 @@ async fn not_found() -> impl IntoResponse {
     Problem::not_found("There is nothing at this address.")
 }
 
-pub fn app(store: Arc<Store>) -> Router {
-    let state = AppState { store };
+pub fn app(state: AppState) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
@@ -44,10 +41,7 @@ pub fn app(store: Arc<Store>) -> Router {
         .fallback(not_found)
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(cors)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(trace)
@@ -58,17 +52,22 @@ pub fn app(store: Arc<Store>) -> Router {
 /// in flight finish.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    store: Arc<Store>,
+    state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(
-        listener,
-        app(store).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    let follower = state.search.follow(state.store.clone(), FOLLOW_EVERY);
+    axum::serve(listener, app(state.clone()).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    follower.abort();
+    if let Err(e) = state.search.analytics.flush(&state.store).await {
+        tracing::warn!(error = %e, "search analytics could not be saved at shutdown");
+    }
     Ok(())
 }
+
+/// How often the search index looks for changes made by other processes.
+pub const FOLLOW_EVERY: Duration = Duration::from_secs(1);
 
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {

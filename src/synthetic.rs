@@ -11,10 +11,7 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         self.0 >> 33
     }
 
@@ -78,8 +75,7 @@ pub fn generate(base: &Catalogue, size: usize) -> Catalogue {
         let qualifier = QUALIFIERS[rng.below(QUALIFIERS.len())];
         let purpose = PURPOSES[rng.below(PURPOSES.len())];
         if round > 0 {
-            e.slug = Slug::parse(&format!("{}-v{round}", source.slug))
-                .unwrap_or_else(|_| source.slug.clone());
+            e.slug = Slug::parse(&format!("{}-v{round}", source.slug)).unwrap_or_else(|_| source.slug.clone());
             e.title = format!("{} ({qualifier} {purpose} profile {round})", source.title);
             e.summary = Some(format!(
                 "{} This {qualifier} variant covers {purpose}.",
@@ -87,11 +83,9 @@ pub fn generate(base: &Catalogue, size: usize) -> Catalogue {
             ));
             e.id = Entry::id_for_slug(e.slug.as_str());
             // Links point only at the original entries, which always exist.
-            e.dependencies
-                .retain(|s| base.entries.iter().any(|b| &b.slug == s));
+            e.dependencies.retain(|s| base.entries.iter().any(|b| &b.slug == s));
             e.related = vec![source.slug.clone()];
-            e.standards_implemented
-                .retain(|s| base.entries.iter().any(|b| &b.slug == s));
+            e.standards_implemented.retain(|s| base.entries.iter().any(|b| &b.slug == s));
             let extra = settings[rng.below(settings.len())].slug.clone();
             if !e.care_settings.contains(&extra) {
                 e.care_settings.push(extra);
@@ -102,8 +96,7 @@ pub fn generate(base: &Catalogue, size: usize) -> Catalogue {
             }
             e.status = Status::ALL[rng.below(Status::ALL.len())];
             e.mandated = rng.below(4) == 0;
-            e.comply_by =
-                NaiveDate::from_ymd_opt(2025 + rng.below(5) as i32, 1 + rng.below(12) as u32, 1);
+            e.comply_by = NaiveDate::from_ymd_opt(2025 + rng.below(5) as i32, 1 + rng.below(12) as u32, 1);
         }
         e.created_at = None;
         e.updated_at = None;

@@ -10,9 +10,7 @@ use common::api_catalogue_csv;
 
 fn standards() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_standards"));
-    c.env_remove("DATABASE_URL")
-        .env_remove("STANDARDS_DATA_DIR")
-        .env_remove("STANDARDS_LISTEN");
+    c.env_remove("DATABASE_URL").env_remove("STANDARDS_DATA_DIR").env_remove("STANDARDS_LISTEN");
     c
 }
 
@@ -32,10 +30,7 @@ fn serve(args: &[&str]) -> (Child, String) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         assert!(Instant::now() < deadline, "server did not start");
-        let line = lines
-            .next()
-            .expect("server exited before listening")
-            .unwrap();
+        let line = lines.next().expect("server exited before listening").unwrap();
         if let Some(base) = line.strip_prefix("listening on ") {
             return (child, base.to_owned());
         }
@@ -75,12 +70,7 @@ async fn serve_creates_the_data_directory_loads_the_demo_and_stops_cleanly_on_si
     let again = get_json(&format!("{base}/api/v1/standards?per_page=1")).await;
     assert_eq!(again["total"], list["total"]);
     let changes = get_json(&format!("{base}/api/v1/changes?limit=1000&since=0")).await;
-    let demo_loads = changes["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["actor"] == "system:demo")
-        .count();
+    let demo_loads = changes["results"].as_array().unwrap().iter().filter(|c| c["actor"] == "system:demo").count();
     assert!(demo_loads >= 150);
     assert!(terminate(child).success());
 }
@@ -90,14 +80,7 @@ async fn serve_empty_starts_with_no_entries_and_the_environment_sets_the_data_di
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = standards();
     cmd.env("STANDARDS_DATA_DIR", dir.path())
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--empty",
-            "--log-format",
-            "json",
-        ])
+        .args(["serve", "--listen", "127.0.0.1:0", "--empty", "--log-format", "json"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
@@ -119,15 +102,7 @@ async fn serve_empty_starts_with_no_entries_and_the_environment_sets_the_data_di
 fn structured_logs_are_json_lines_with_request_ids() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = standards()
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--empty",
-            "--log-format",
-            "json",
-            "--data-dir",
-        ])
+        .args(["serve", "--listen", "127.0.0.1:0", "--empty", "--log-format", "json", "--data-dir"])
         .arg(dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -155,11 +130,7 @@ fn structured_logs_are_json_lines_with_request_ids() {
         .lines()
         .map(|l| serde_json::from_str(&l.unwrap()).expect("every log line is JSON"))
         .collect();
-    assert!(
-        logs.iter()
-            .any(|l| l["span"]["request_id"] == "trace-me-42"),
-        "{logs:#?}"
-    );
+    assert!(logs.iter().any(|l| l["span"]["request_id"] == "trace-me-42"), "{logs:#?}");
 }
 
 #[test]
@@ -173,33 +144,16 @@ fn import_reports_errors_with_rows_and_a_non_zero_exit_and_writes_nothing() {
          two,Two,standard,record-standards,nobody,live\n",
     )
     .unwrap();
-    let out = standards()
-        .args(["import"])
-        .arg(&csv)
-        .arg("--data-dir")
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let out = standards().args(["import"]).arg(&csv).arg("--data-dir").arg(dir.path()).output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("row 2, column `title`"), "{err}");
-    assert!(
-        err.contains("row 3, column `status`, value `live`"),
-        "{err}"
-    );
+    assert!(err.contains("row 3, column `status`, value `live`"), "{err}");
     assert!(err.contains("nothing was imported"), "{err}");
 
-    let export = standards()
-        .args(["export", "--data-dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let export = standards().args(["export", "--data-dir"]).arg(dir.path()).output().unwrap();
     let catalogue: serde_json::Value = serde_json::from_slice(&export.stdout).unwrap();
-    assert_eq!(
-        catalogue["entries"],
-        serde_json::json!([]),
-        "importing never loads the demo catalogue"
-    );
+    assert_eq!(catalogue["entries"], serde_json::json!([]), "importing never loads the demo catalogue");
 }
 
 #[test]
@@ -207,58 +161,21 @@ fn export_then_import_into_a_new_directory_gives_the_same_catalogue() {
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("a");
     let b = dir.path().join("b");
-    let out = standards()
-        .arg("import")
-        .arg(api_catalogue_csv())
-        .arg("--data-dir")
-        .arg(&a)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = standards().arg("import").arg(api_catalogue_csv()).arg("--data-dir").arg(&a).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("113 created"), "{stdout}");
 
     let file = dir.path().join("export.json");
-    let out = standards()
-        .args(["export", "--output"])
-        .arg(&file)
-        .arg("--data-dir")
-        .arg(&a)
-        .output()
-        .unwrap();
+    let out = standards().args(["export", "--output"]).arg(&file).arg("--data-dir").arg(&a).output().unwrap();
     assert!(out.status.success());
-    let dry = standards()
-        .arg("import")
-        .arg(&file)
-        .arg("--dry-run")
-        .arg("--data-dir")
-        .arg(&b)
-        .output()
-        .unwrap();
+    let dry = standards().arg("import").arg(&file).arg("--dry-run").arg("--data-dir").arg(&b).output().unwrap();
     assert!(String::from_utf8_lossy(&dry.stdout).contains("dry run"));
-    let out = standards()
-        .arg("import")
-        .arg(&file)
-        .arg("--data-dir")
-        .arg(&b)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = standards().arg("import").arg(&file).arg("--data-dir").arg(&b).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let strip = |dir: &std::path::Path| {
-        let out = standards()
-            .args(["export", "--data-dir"])
-            .arg(dir)
-            .output()
-            .unwrap();
+        let out = standards().args(["export", "--data-dir"]).arg(dir).output().unwrap();
         let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         for list in ["entries", "organisations"] {
             for item in v[list].as_array_mut().unwrap() {
@@ -270,21 +187,10 @@ fn export_then_import_into_a_new_directory_gives_the_same_catalogue() {
     };
     assert_eq!(strip(&a), strip(&b));
 
-    let csv_a = standards()
-        .args(["export", "--format", "csv", "--data-dir"])
-        .arg(&a)
-        .output()
-        .unwrap();
+    let csv_a = standards().args(["export", "--format", "csv", "--data-dir"]).arg(&a).output().unwrap();
     let text = String::from_utf8(csv_a.stdout).unwrap();
-    assert!(
-        text.starts_with("id,slug,title,alternative_names,summary"),
-        "{}",
-        &text[..80]
-    );
-    assert_eq!(
-        csv::Reader::from_reader(text.as_bytes()).records().count(),
-        113
-    );
+    assert!(text.starts_with("id,slug,title,alternative_names,summary"), "{}", &text[..80]);
+    assert_eq!(csv::Reader::from_reader(text.as_bytes()).records().count(), 113);
 }
 
 #[test]
@@ -292,13 +198,7 @@ fn an_unknown_format_is_refused_with_a_hint() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("catalogue.xlsx");
     std::fs::write(&file, "not really").unwrap();
-    let out = standards()
-        .arg("import")
-        .arg(&file)
-        .arg("--data-dir")
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let out = standards().arg("import").arg(&file).arg("--data-dir").arg(dir.path()).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--format csv, json or api-catalogue"));
 }
@@ -306,33 +206,15 @@ fn an_unknown_format_is_refused_with_a_hint() {
 #[tokio::test]
 async fn every_command_runs_on_postgresql_with_database_url() {
     let ts = common::TestStore::new(common::Backend::Postgres).await;
-    let out = standards()
-        .arg("import")
-        .arg(api_catalogue_csv())
-        .args(["--database-url", &ts.url])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = standards().arg("import").arg(api_catalogue_csv()).args(["--database-url", &ts.url]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (child, base) = serve(&["--database-url", &ts.url]);
     let list = get_json(&format!("{base}/api/v1/standards?per_page=1")).await;
-    assert_eq!(
-        list["total"], 113,
-        "a store with entries is not given the demo"
-    );
+    assert_eq!(list["total"], 113, "a store with entries is not given the demo");
     let ready = get_json(&format!("{base}/readyz")).await;
     assert_eq!(ready["store"], "postgres");
     assert!(terminate(child).success());
-    let out = standards()
-        .args(["export", "--format", "csv", "--database-url", &ts.url])
-        .output()
-        .unwrap();
-    assert_eq!(
-        csv::Reader::from_reader(&out.stdout[..]).records().count(),
-        113
-    );
+    let out = standards().args(["export", "--format", "csv", "--database-url", &ts.url]).output().unwrap();
+    assert_eq!(csv::Reader::from_reader(&out.stdout[..]).records().count(), 113);
     ts.finish().await;
 }

@@ -20,11 +20,7 @@ async fn the_demo_catalogue_loads_through_the_import_code() {
 
 fn check(c: &Catalogue) {
     assert!(c.entries.len() >= 150, "{} entries", c.entries.len());
-    for vocabulary in [
-        Vocabulary::CareSetting,
-        Vocabulary::Topic,
-        Vocabulary::Category,
-    ] {
+    for vocabulary in [Vocabulary::CareSetting, Vocabulary::Topic, Vocabulary::Category] {
         let mut counts: HashMap<&str, usize> = HashMap::new();
         for e in &c.entries {
             let terms: Vec<&str> = match vocabulary {
@@ -38,12 +34,7 @@ fn check(c: &Catalogue) {
         }
         for term in c.vocabularies.terms(vocabulary) {
             let n = counts.get(term.slug.as_str()).copied().unwrap_or(0);
-            assert!(
-                n >= 3,
-                "{} `{}` has {n} entries; every one needs at least three",
-                vocabulary.noun(),
-                term.slug
-            );
+            assert!(n >= 3, "{} `{}` has {n} entries; every one needs at least three", vocabulary.noun(), term.slug);
         }
     }
     for org in &c.organisations {
@@ -54,35 +45,16 @@ fn check(c: &Catalogue) {
         );
     }
     for e in &c.entries {
+        assert!(e.summary.as_deref().is_some_and(|s| s.len() > 20), "{} needs a summary", e.slug);
         assert!(
-            e.summary.as_deref().is_some_and(|s| s.len() > 20),
-            "{} needs a summary",
-            e.slug
-        );
-        assert!(
-            e.documentation_url
-                .as_deref()
-                .is_some_and(|u| u.starts_with("https://")),
+            e.documentation_url.as_deref().is_some_and(|u| u.starts_with("https://")),
             "{} needs a documentation link",
             e.slug
         );
-        assert!(
-            !e.care_settings.is_empty() && !e.topics.is_empty(),
-            "{} needs care settings and topics",
-            e.slug
-        );
-        assert!(
-            c.organisations.iter().any(|o| o.slug == e.owner),
-            "{} owner {} exists",
-            e.slug,
-            e.owner
-        );
+        assert!(!e.care_settings.is_empty() && !e.topics.is_empty(), "{} needs care settings and topics", e.slug);
+        assert!(c.organisations.iter().any(|o| o.slug == e.owner), "{} owner {} exists", e.slug, e.owner);
     }
-    let apis = c
-        .entries
-        .iter()
-        .filter(|e| e.entry_type == standards::catalogue::EntryType::Api)
-        .count();
+    let apis = c.entries.iter().filter(|e| e.entry_type == standards::catalogue::EntryType::Api).count();
     assert!(apis >= 20, "{apis} national APIs");
     for slug in [
         "snomed-ct",
@@ -111,25 +83,11 @@ fn check(c: &Catalogue) {
         "summary-care-record",
         "national-record-locator",
     ] {
-        assert!(
-            c.entries.iter().any(|e| e.slug.as_str() == slug),
-            "the demo has {slug}"
-        );
+        assert!(c.entries.iter().any(|e| e.slug.as_str() == slug), "the demo has {slug}");
     }
-    let snomed = c
-        .entries
-        .iter()
-        .find(|e| e.slug.as_str() == "snomed-ct")
-        .unwrap();
-    assert_eq!(
-        snomed.category.as_str(),
-        "data-definitions-and-terminologies"
-    );
-    let dcb0129 = c
-        .entries
-        .iter()
-        .find(|e| e.slug.as_str() == "dcb0129")
-        .unwrap();
+    let snomed = c.entries.iter().find(|e| e.slug.as_str() == "snomed-ct").unwrap();
+    assert_eq!(snomed.category.as_str(), "data-definitions-and-terminologies");
+    let dcb0129 = c.entries.iter().find(|e| e.slug.as_str() == "dcb0129").unwrap();
     assert_eq!(dcb0129.reference_code.as_deref(), Some("DCB0129"));
     assert!(dcb0129.mandated);
 }

@@ -11,158 +11,83 @@ use standards::catalogue::{EntryType, Status};
 use standards::import::{self, Format, ImportOptions, Location};
 
 fn options(dry_run: bool) -> ImportOptions<'static> {
-    ImportOptions {
-        format: None,
-        dry_run,
-        actor: "test",
-        progress: None,
-    }
+    ImportOptions { format: None, dry_run, actor: "test", progress: None }
 }
 
 async fn import(
     store: &standards::store::Store,
     path: &Path,
 ) -> Result<standards::store::Summary, import::ImportError> {
-    import::import_file(store, path, options(false))
-        .await
-        .unwrap()
+    import::import_file(store, path, options(false)).await.unwrap()
 }
 
 fn slugs<S: AsRef<str>>(list: &[S]) -> Vec<&str> {
     list.iter().map(AsRef::as_ref).collect()
 }
 
-on_both_stores!(
-    the_national_api_catalogue_becomes_113_api_entries,
-    |backend| async move {
-        let ts = TestStore::new(backend).await;
-        let summary = import(&ts.store, &api_catalogue_csv()).await.unwrap();
-        assert_eq!(summary.entries_created, 113);
-        assert_eq!(summary.organisations_created, 2);
-        let entries = ts.store.entries().await.unwrap();
-        assert_eq!(entries.len(), 113);
-        assert!(entries.iter().all(|e| e.entry_type == EntryType::Api));
-        assert!(
-            entries
-                .iter()
-                .all(|e| e.category.as_str() == "technical-standards-and-specifications")
-        );
+on_both_stores!(the_national_api_catalogue_becomes_113_api_entries, |backend| async move {
+    let ts = TestStore::new(backend).await;
+    let summary = import(&ts.store, &api_catalogue_csv()).await.unwrap();
+    assert_eq!(summary.entries_created, 113);
+    assert_eq!(summary.organisations_created, 2);
+    let entries = ts.store.entries().await.unwrap();
+    assert_eq!(entries.len(), 113);
+    assert!(entries.iter().all(|e| e.entry_type == EntryType::Api));
+    assert!(entries.iter().all(|e| e.category.as_str() == "technical-standards-and-specifications"));
 
-        // Spot checks, field by field, against the spreadsheet.
-        let pds = ts
-            .store
-            .entry("personal-demographics-service-fhir")
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(pds.title, "Personal Demographics Service - FHIR API");
-        assert_eq!(pds.owner.as_str(), "nhs-digital");
-        assert_eq!(pds.status, Status::Active);
-        assert!(
-            pds.summary
-                .as_deref()
-                .unwrap()
-                .starts_with("Access patients' personal information")
-        );
-        assert_eq!(
-            pds.topics.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
-            vec!["demographics"]
-        );
-        for setting in [
-            "gp-primary-care",
-            "hospital",
-            "urgent-and-emergency-care",
-            "patient",
-        ] {
-            assert!(
-                pds.care_settings.iter().any(|s| s.as_str() == setting),
-                "{setting}"
-            );
-        }
-        assert_eq!(slugs(&pds.technologies), vec!["fhir", "fhir-r4", "rest"]);
-        assert_eq!(pds.access_network.as_deref(), Some("Internet"));
-        assert_eq!(pds.environments, vec!["sandbox"]);
-        assert_eq!(pds.digital_onboarding, Some(true));
-        assert!(
-            pds.tags.contains(&"AMBULANCE SERVICES".to_owned()),
-            "a precise keyword is kept beside its care setting"
-        );
-        assert!(
-            pds.tags.contains(&"USES API PLATFORM".to_owned()),
-            "an unmapped keyword is kept as a tag"
-        );
-        assert!(
-            pds.related
-                .iter()
-                .any(|r| r.as_str() == "personal-demographics-service-hl7-v3")
-        );
-        assert!(
-            pds.references
-                .contains(&"https://digital.nhs.uk/services/nhais".to_owned()),
-            "relations outside the file stay as references"
-        );
-        assert_eq!(pds.contact.as_deref(), Some("api.management@nhs.net"));
-        assert_eq!(
-            pds.documentation_url.as_deref(),
-            Some(
-                "https://digital.nhs.uk/developer/api-catalogue/personal-demographics-service-fhir"
-            )
-        );
-
-        // Several statuses in one cell: one status plus notes.
-        let acs = ts
-            .store
-            .entry("access-control-service-hl7-v3")
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(acs.status, Status::Active);
-        assert_eq!(acs.status_notes, vec!["Under review for deprecation"]);
-        assert_eq!(slugs(&acs.technologies), vec!["hl7-v3"]);
-        assert_eq!(acs.applies_to, vec!["COMMUNITY HEALTH"]);
-        assert_eq!(slugs(&acs.topics), vec!["access-to-records"]);
-
-        let deprecated = entries
-            .iter()
-            .filter(|e| e.status == Status::Deprecated)
-            .count();
-        assert_eq!(
-            deprecated, 13,
-            "ACTIVE, DEPRECATED rows are deprecated but noted as still in service"
-        );
-        let in_development_only = entries
-            .iter()
-            .filter(|e| e.status == Status::InDevelopment)
-            .count();
-        assert_eq!(in_development_only, 19);
-
-        let interopen = entries
-            .iter()
-            .find(|e| e.owner.as_str() == "interopen")
-            .unwrap();
-        assert_eq!(interopen.contact.as_deref(), Some("admin@interopen.org"));
-        let org = ts.store.organisation("interopen").await.unwrap().unwrap();
-        assert_eq!(org.name, "INTEROPen");
-        assert_eq!(org.contact.as_deref(), Some("admin@interopen.org"));
-        let nhsd = ts.store.organisation("nhs-digital").await.unwrap().unwrap();
-        assert_eq!(
-            nhsd.identifier.as_deref(),
-            Some("https://ror.org/03am1eg44")
-        );
-
-        // Importing again changes nothing.
-        let again = import(&ts.store, &api_catalogue_csv()).await.unwrap();
-        assert_eq!(
-            (
-                again.entries_unchanged,
-                again.entries_created,
-                again.entries_updated
-            ),
-            (113, 0, 0)
-        );
-        ts.finish().await;
+    // Spot checks, field by field, against the spreadsheet.
+    let pds = ts.store.entry("personal-demographics-service-fhir").await.unwrap().unwrap();
+    assert_eq!(pds.title, "Personal Demographics Service - FHIR API");
+    assert_eq!(pds.owner.as_str(), "nhs-digital");
+    assert_eq!(pds.status, Status::Active);
+    assert!(pds.summary.as_deref().unwrap().starts_with("Access patients' personal information"));
+    assert_eq!(pds.topics.iter().map(|t| t.as_str()).collect::<Vec<_>>(), vec!["demographics"]);
+    for setting in ["gp-primary-care", "hospital", "urgent-and-emergency-care", "patient"] {
+        assert!(pds.care_settings.iter().any(|s| s.as_str() == setting), "{setting}");
     }
-);
+    assert_eq!(slugs(&pds.technologies), vec!["fhir", "fhir-r4", "rest"]);
+    assert_eq!(pds.access_network.as_deref(), Some("Internet"));
+    assert_eq!(pds.environments, vec!["sandbox"]);
+    assert_eq!(pds.digital_onboarding, Some(true));
+    assert!(pds.tags.contains(&"AMBULANCE SERVICES".to_owned()), "a precise keyword is kept beside its care setting");
+    assert!(pds.tags.contains(&"USES API PLATFORM".to_owned()), "an unmapped keyword is kept as a tag");
+    assert!(pds.related.iter().any(|r| r.as_str() == "personal-demographics-service-hl7-v3"));
+    assert!(
+        pds.references.contains(&"https://digital.nhs.uk/services/nhais".to_owned()),
+        "relations outside the file stay as references"
+    );
+    assert_eq!(pds.contact.as_deref(), Some("api.management@nhs.net"));
+    assert_eq!(
+        pds.documentation_url.as_deref(),
+        Some("https://digital.nhs.uk/developer/api-catalogue/personal-demographics-service-fhir")
+    );
+
+    // Several statuses in one cell: one status plus notes.
+    let acs = ts.store.entry("access-control-service-hl7-v3").await.unwrap().unwrap();
+    assert_eq!(acs.status, Status::Active);
+    assert_eq!(acs.status_notes, vec!["Under review for deprecation"]);
+    assert_eq!(slugs(&acs.technologies), vec!["hl7-v3"]);
+    assert_eq!(acs.applies_to, vec!["COMMUNITY HEALTH"]);
+    assert_eq!(slugs(&acs.topics), vec!["access-to-records"]);
+
+    let deprecated = entries.iter().filter(|e| e.status == Status::Deprecated).count();
+    assert_eq!(deprecated, 13, "ACTIVE, DEPRECATED rows are deprecated but noted as still in service");
+    let in_development_only = entries.iter().filter(|e| e.status == Status::InDevelopment).count();
+    assert_eq!(in_development_only, 19);
+
+    let interopen = entries.iter().find(|e| e.owner.as_str() == "interopen").unwrap();
+    assert_eq!(interopen.contact.as_deref(), Some("admin@interopen.org"));
+    let org = ts.store.organisation("interopen").await.unwrap().unwrap();
+    assert_eq!(org.name, "INTEROPen");
+    assert_eq!(org.contact.as_deref(), Some("admin@interopen.org"));
+    let nhsd = ts.store.organisation("nhs-digital").await.unwrap().unwrap();
+    assert_eq!(nhsd.identifier.as_deref(), Some("https://ror.org/03am1eg44"));
+
+    // Importing again changes nothing.
+    let again = import(&ts.store, &api_catalogue_csv()).await.unwrap();
+    assert_eq!((again.entries_unchanged, again.entries_created, again.entries_updated), (113, 0, 0));
+    ts.finish().await;
+});
 
 /// The API catalogue with a bad status on one row and no title on another.
 fn broken_api_catalogue(dir: &Path) -> std::path::PathBuf {
@@ -175,11 +100,7 @@ fn broken_api_catalogue(dir: &Path) -> std::path::PathBuf {
     let title = "Alerts - HL7 V3 API";
     let row9 = rows
         .iter()
-        .position(|r| {
-            r.starts_with(
-                "https://digital.nhs.uk/developer/api-catalogue/booking-and-referral-fhir",
-            )
-        })
+        .position(|r| r.starts_with("https://digital.nhs.uk/developer/api-catalogue/booking-and-referral-fhir"))
         .unwrap();
     let cells: Vec<&str> = rows[row9].splitn(3, ',').collect();
     rows[row9] = format!("{},,{}", cells[0], cells[2]);
@@ -189,86 +110,67 @@ fn broken_api_catalogue(dir: &Path) -> std::path::PathBuf {
     path
 }
 
-on_both_stores!(
-    a_broken_file_reports_every_error_with_its_row_and_writes_nothing,
-    |backend| async move {
-        let ts = TestStore::new(backend).await;
-        load(&ts.store, &small_catalogue()).await;
-        let seq = ts.store.last_change_seq().await.unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let path = broken_api_catalogue(dir.path());
-        let rows: Vec<String> = std::fs::read_to_string(&path)
-            .unwrap()
-            .lines()
-            .map(str::to_owned)
-            .collect();
-        let title_row = rows
-            .iter()
-            .position(|r| {
-                r.starts_with(
-                    "https://digital.nhs.uk/developer/api-catalogue/booking-and-referral-fhir",
-                )
-            })
-            .unwrap()
-            + 1;
+on_both_stores!(a_broken_file_reports_every_error_with_its_row_and_writes_nothing, |backend| async move {
+    let ts = TestStore::new(backend).await;
+    load(&ts.store, &small_catalogue()).await;
+    let seq = ts.store.last_change_seq().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = broken_api_catalogue(dir.path());
+    let rows: Vec<String> = std::fs::read_to_string(&path).unwrap().lines().map(str::to_owned).collect();
+    let title_row = rows
+        .iter()
+        .position(|r| r.starts_with("https://digital.nhs.uk/developer/api-catalogue/booking-and-referral-fhir"))
+        .unwrap()
+        + 1;
 
-        let err = import(&ts.store, &path).await.unwrap_err();
-        assert_eq!(err.problems.len(), 2, "{err}");
-        let status = &err.problems[0];
-        assert_eq!(status.location, Some(Location::Row(5)));
-        assert_eq!(status.column.as_deref(), Some("Registration Status"));
-        assert_eq!(status.value.as_deref(), Some("LIVE"));
-        let title = &err.problems[1];
-        assert_eq!(title.location, Some(Location::Row(title_row)));
-        assert_eq!(title.column.as_deref(), Some("title"));
-        let message = err.to_string();
-        assert!(
-            message.contains("broken.csv")
-                && message.contains("row 5")
-                && message.contains(&format!("row {title_row}")),
-            "{message}"
-        );
-        assert!(message.contains("nothing was imported"), "{message}");
+    let err = import(&ts.store, &path).await.unwrap_err();
+    assert_eq!(err.problems.len(), 2, "{err}");
+    let status = &err.problems[0];
+    assert_eq!(status.location, Some(Location::Row(5)));
+    assert_eq!(status.column.as_deref(), Some("Registration Status"));
+    assert_eq!(status.value.as_deref(), Some("LIVE"));
+    let title = &err.problems[1];
+    assert_eq!(title.location, Some(Location::Row(title_row)));
+    assert_eq!(title.column.as_deref(), Some("title"));
+    let message = err.to_string();
+    assert!(
+        message.contains("broken.csv") && message.contains("row 5") && message.contains(&format!("row {title_row}")),
+        "{message}"
+    );
+    assert!(message.contains("nothing was imported"), "{message}");
 
-        assert_eq!(ts.store.entry_count().await.unwrap(), 5, "store unchanged");
-        assert_eq!(ts.store.last_change_seq().await.unwrap(), seq);
-        ts.finish().await;
-    }
-);
+    assert_eq!(ts.store.entry_count().await.unwrap(), 5, "store unchanged");
+    assert_eq!(ts.store.last_change_seq().await.unwrap(), seq);
+    ts.finish().await;
+});
 
-on_both_stores!(
-    an_export_imported_into_an_empty_store_gives_back_the_same_catalogue,
-    |backend| async move {
-        let source = TestStore::new(backend).await;
-        load(&source.store, &small_catalogue()).await;
-        import(&source.store, &api_catalogue_csv()).await.unwrap();
-        let exported = source.store.catalogue().await.unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("export.json");
-        standards::export::write_json(&exported, std::fs::File::create(&file).unwrap()).unwrap();
+on_both_stores!(an_export_imported_into_an_empty_store_gives_back_the_same_catalogue, |backend| async move {
+    let source = TestStore::new(backend).await;
+    load(&source.store, &small_catalogue()).await;
+    import(&source.store, &api_catalogue_csv()).await.unwrap();
+    let exported = source.store.catalogue().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("export.json");
+    standards::export::write_json(&exported, std::fs::File::create(&file).unwrap()).unwrap();
 
-        let target = TestStore::new(backend).await;
-        let summary = import(&target.store, &file).await.unwrap();
-        assert_eq!(summary.entries_created, exported.entries.len());
-        let back = target.store.catalogue().await.unwrap();
-        assert_eq!(back.vocabularies, exported.vocabularies);
-        let content = |c: &standards::catalogue::Catalogue| {
-            (
-                c.organisations
-                    .iter()
-                    .map(|o| o.content())
-                    .collect::<Vec<_>>(),
-                c.entries.iter().map(|e| e.content()).collect::<Vec<_>>(),
-            )
-        };
-        assert_eq!(content(&back), content(&exported));
-        // And importing the same export again changes nothing.
-        let again = import(&target.store, &file).await.unwrap();
-        assert_eq!(again.entries_unchanged, exported.entries.len());
-        source.finish().await;
-        target.finish().await;
-    }
-);
+    let target = TestStore::new(backend).await;
+    let summary = import(&target.store, &file).await.unwrap();
+    assert_eq!(summary.entries_created, exported.entries.len());
+    let back = target.store.catalogue().await.unwrap();
+    assert_eq!(back.vocabularies, exported.vocabularies);
+    let content = |c: &standards::catalogue::Catalogue| {
+        (
+            c.organisations.iter().map(|o| o.content()).collect::<Vec<_>>(),
+            c.entries.iter().map(|e| e.content()).collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(content(&back), content(&exported));
+    // And importing the same export again changes nothing.
+    let again = import(&target.store, &file).await.unwrap();
+    assert_eq!(again.entries_unchanged, exported.entries.len());
+    source.finish().await;
+    target.finish().await;
+});
 
 #[tokio::test]
 async fn the_csv_layout_round_trips_every_entry_field() {
@@ -287,8 +189,7 @@ async fn the_csv_layout_round_trips_every_entry_field() {
     let summary = import(&target.store, &file).await.unwrap();
     assert_eq!(summary.entries_created, exported.entries.len());
     let back = target.store.entries().await.unwrap();
-    let content =
-        |list: &[standards::catalogue::Entry]| list.iter().map(|e| e.content()).collect::<Vec<_>>();
+    let content = |list: &[standards::catalogue::Entry]| list.iter().map(|e| e.content()).collect::<Vec<_>>();
     assert_eq!(content(&back), content(&exported.entries));
     source.finish().await;
     target.finish().await;
@@ -313,11 +214,7 @@ async fn a_csv_file_with_errors_names_the_file_row_column_value_and_expected_for
         .problems
         .iter()
         .map(|p| match &p.location {
-            Some(Location::Row(r)) => (
-                *r,
-                p.column.as_deref().unwrap(),
-                p.value.as_deref().unwrap_or(""),
-            ),
+            Some(Location::Row(r)) => (*r, p.column.as_deref().unwrap(), p.value.as_deref().unwrap_or("")),
             other => panic!("{other:?}"),
         })
         .collect();
@@ -333,11 +230,11 @@ async fn a_csv_file_with_errors_names_the_file_row_column_value_and_expected_for
         ]
     );
     let text = err.to_string();
-    assert!(text.contains("standards.csv: row 4, column `comply_by`, value `01/04/2026`: expected a date as YYYY-MM-DD"), "{text}");
     assert!(
-        ts.store.entry("good-one").await.unwrap().is_none(),
-        "nothing written"
+        text.contains("standards.csv: row 4, column `comply_by`, value `01/04/2026`: expected a date as YYYY-MM-DD"),
+        "{text}"
     );
+    assert!(ts.store.entry("good-one").await.unwrap().is_none(), "nothing written");
 
     // Fixed, the same file imports, labels and all.
     std::fs::write(
@@ -369,17 +266,17 @@ async fn unknown_columns_and_duplicate_slugs_are_reported() {
     let err = import(&ts.store, &file).await.unwrap_err();
     let text = err.to_string();
     assert!(text.contains("row 1, column `colour (column 7)`"), "{text}");
-    assert!(text.contains("row 3, column `slug`, value `a`: expected a slug not used before in this file (also at row 2)"), "{text}");
+    assert!(
+        text.contains("row 3, column `slug`, value `a`: expected a slug not used before in this file (also at row 2)"),
+        "{text}"
+    );
     ts.finish().await;
 }
 
 #[tokio::test]
 async fn a_dry_run_import_reports_what_would_change() {
     let ts = TestStore::new(Backend::Sqlite).await;
-    let summary = import::import_file(&ts.store, &api_catalogue_csv(), options(true))
-        .await
-        .unwrap()
-        .unwrap();
+    let summary = import::import_file(&ts.store, &api_catalogue_csv(), options(true)).await.unwrap().unwrap();
     assert_eq!(summary.entries_created, 113);
     assert_eq!(ts.store.entry_count().await.unwrap(), 0);
     ts.finish().await;
@@ -388,14 +285,8 @@ async fn a_dry_run_import_reports_what_would_change() {
 #[test]
 fn the_format_is_guessed_from_the_name_and_first_line() {
     let csv = std::fs::read_to_string(api_catalogue_csv()).unwrap();
-    assert_eq!(
-        Format::guess(Path::new("x.csv"), &csv),
-        Some(Format::ApiCatalogue)
-    );
-    assert_eq!(
-        Format::guess(Path::new("x.csv"), "slug,title\n"),
-        Some(Format::Csv)
-    );
+    assert_eq!(Format::guess(Path::new("x.csv"), &csv), Some(Format::ApiCatalogue));
+    assert_eq!(Format::guess(Path::new("x.csv"), "slug,title\n"), Some(Format::Csv));
     assert_eq!(Format::guess(Path::new("x.json"), "{}"), Some(Format::Json));
     assert_eq!(Format::guess(Path::new("x.xlsx"), ""), None);
 }

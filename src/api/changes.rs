@@ -17,13 +17,7 @@ pub async fn list(
     let since = params.number("since", 0, 0, u32::MAX);
     let limit = params.number("limit", 100, 1, 1000);
     params.finish()?;
-    let changes = state
-        .store
-        .changes_since(i64::from(since), i64::from(limit))
-        .await?;
+    let changes = state.store.changes_since(i64::from(since), i64::from(limit)).await?;
     let last = changes.last().map(|c| c.seq).unwrap_or(i64::from(since));
-    Ok(json_with_etag(
-        &headers,
-        &json!({"since": since, "next": last, "results": changes}),
-    ))
+    Ok(json_with_etag(&headers, &json!({"since": since, "next": last, "results": changes})))
 }

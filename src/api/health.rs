@@ -14,18 +14,11 @@ pub async fn healthz() -> Json<serde_json::Value> {
 /// The store answers, so requests can be served.
 pub async fn readyz(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
-        Ok(()) => {
-            Json(json!({"status": "ready", "store": state.store.backend().name()})).into_response()
-        }
+        Ok(()) => Json(json!({"status": "ready", "store": state.store.backend().name()})).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "store not reachable");
-            Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "not-ready",
-                "Not ready",
-                "The store cannot be reached.",
-            )
-            .into_response()
+            Problem::new(StatusCode::SERVICE_UNAVAILABLE, "not-ready", "Not ready", "The store cannot be reached.")
+                .into_response()
         }
     }
 }

@@ -7,6 +7,7 @@ mod openapi;
 mod organisations;
 mod params;
 mod problem;
+mod search;
 mod standards;
 mod vocabularies;
 
@@ -20,6 +21,7 @@ use axum::routing::get;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::search::Search;
 use crate::store::Store;
 
 pub use openapi::document as openapi_document;
@@ -28,6 +30,21 @@ pub use problem::Problem;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<Store>,
+    pub search: Arc<Search>,
+}
+
+impl AppState {
+    /// Builds the search index from the store.
+    pub async fn new(store: Arc<Store>) -> anyhow::Result<AppState> {
+        let search = Arc::new(Search::build(&store).await?);
+        Ok(AppState { store, search })
+    }
+
+    /// Brings derived data up to date after a write by this process.
+    pub async fn after_write(&self) -> anyhow::Result<()> {
+        self.search.catch_up(&self.store).await?;
+        Ok(())
+    }
 }
 
 pub fn router() -> Router<AppState> {
@@ -39,6 +56,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/organisations", get(organisations::list))
         .route("/api/v1/organisations/{slug}", get(organisations::show))
         .route("/api/v1/vocabularies", get(vocabularies::list))
+        .route("/api/v1/search", get(search::search))
+        .route("/api/v1/suggest", get(search::suggest))
+        .route("/api/v1/search/analytics", get(search::analytics))
         .route("/api/v1/changes", get(changes::list))
         .route("/api/v1/openapi.json", get(openapi::serve))
 }
@@ -60,25 +80,13 @@ pub fn json_with_etag<T: Serialize>(request_headers: &HeaderMap, value: &T) -> R
         Err(e) => return Problem::internal(&e.to_string()).into_response(),
     };
     let digest = Sha256::digest(&body);
-    let etag = format!(
-        "\"{}\"",
-        digest
-            .iter()
-            .take(16)
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
+    let etag = format!("\"{}\"", digest.iter().take(16).map(|b| format!("{b:02x}")).collect::<String>());
     let etag_value = HeaderValue::from_str(&etag).expect("hex is a valid header value");
     let matches = request_headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|t| t.trim() == etag || t.trim() == "*" || t.trim() == format!("W/{etag}"))
-        });
-    let mut builder = Response::builder()
-        .header(header::ETAG, etag_value)
-        .header(header::CACHE_CONTROL, "no-cache");
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*" || t.trim() == format!("W/{etag}")));
+    let mut builder = Response::builder().header(header::ETAG, etag_value).header(header::CACHE_CONTROL, "no-cache");
     if matches {
         builder = builder.status(StatusCode::NOT_MODIFIED);
         return builder.body(Body::empty()).expect("valid response");

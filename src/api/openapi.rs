@@ -8,9 +8,8 @@ use axum::response::IntoResponse;
 use serde_json::{Map, Value, json};
 
 use crate::catalogue::Status;
-use crate::catalogue::fields::{
-    ENTRY_FIELDS, FieldKind, FieldSpec, ORGANISATION_FIELDS, ORGANISATION_KINDS,
-};
+use crate::catalogue::fields::{ENTRY_FIELDS, FieldKind, FieldSpec, ORGANISATION_FIELDS, ORGANISATION_KINDS};
+use crate::search::SearchSort;
 use crate::store::EntrySort;
 
 fn field_schema(kind: FieldKind) -> Value {
@@ -100,6 +99,38 @@ fn build() -> Value {
           "responses": {"200": json_response("A page of entries", "EntryList"), "304": not_modified,
                         "400": problem_response("A parameter is unknown or has a value that is not allowed")}
         }},
+        "/api/v1/search": {"get": {
+          "summary": "Search entries: free text with typo tolerance, synonyms and phrases in quotes, with facet counts",
+          "operationId": "search",
+          "parameters": [
+            {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "Words, abbreviations, codes or \"a phrase\"; empty lists everything"},
+            repeatable("care_setting", "Care setting slug or label"),
+            repeatable("topic", "Topic slug or label"),
+            repeatable("technology", "Technology slug or label"),
+            repeatable("category", "Category slug or label"),
+            repeatable("status", "Status slug or label"),
+            repeatable("owner", "Owner organisation slug or name"),
+            repeatable("type", "`standard` or `api`"),
+            {"name": "mandated", "in": "query", "schema": {"type": "boolean"}},
+            {"name": "sort", "in": "query", "schema": {"enum": SearchSort::NAMES}},
+            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+            {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}}
+          ],
+          "responses": {"200": json_response("Matching entries, facet counts and a suggestion", "SearchResponse"), "304": not_modified,
+                        "400": problem_response("A parameter is unknown or has a value that is not allowed")}
+        }},
+        "/api/v1/suggest": {"get": {
+          "summary": "Up to eight titles for a search box as the user types",
+          "operationId": "suggest",
+          "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}],
+          "responses": {"200": json_response("Suggestions", "Suggestions"), "304": not_modified}
+        }},
+        "/api/v1/search/analytics": {"get": {
+          "summary": "The most searched queries and those that found nothing (no personal data)",
+          "operationId": "searchAnalytics",
+          "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 20}}],
+          "responses": {"200": json_response("Query counts", "SearchAnalytics"), "304": not_modified}
+        }},
         "/api/v1/standards/{slug}": {"get": {
           "summary": "One entry",
           "operationId": "getEntry",
@@ -152,7 +183,7 @@ fn build() -> Value {
         "OrganisationList": page_schema("Organisation"),
         "Term": term,
         "Vocabularies": {"type": "object", "additionalProperties": {"type": "array", "items": {"$ref": "#/components/schemas/Term"}},
-                         "required": ["care_setting", "topic", "category", "technology", "status", "type"]},
+                         "required": ["care_setting", "topic", "category", "technology", "synonym", "status", "type"]},
         "Change": {"type": "object", "additionalProperties": false,
                    "required": ["seq", "entity", "entity_id", "action", "actor", "at", "before", "after"],
                    "properties": {"seq": {"type": "integer"}, "entity": {"enum": ["entry", "organisation", "term"]},
@@ -162,6 +193,30 @@ fn build() -> Value {
         "ChangeList": {"type": "object", "additionalProperties": false, "required": ["since", "next", "results"],
                        "properties": {"since": {"type": "integer"}, "next": {"type": "integer"},
                                       "results": {"type": "array", "items": {"$ref": "#/components/schemas/Change"}}}},
+        "SearchResponse": {"type": "object", "additionalProperties": false,
+          "required": ["total", "page", "per_page", "results", "facets", "suggestion"],
+          "properties": {
+            "total": {"type": "integer", "minimum": 0}, "page": {"type": "integer"}, "per_page": {"type": "integer"},
+            "results": {"type": "array", "items": {"type": "object", "additionalProperties": false,
+              "required": ["slug", "title", "summary", "type", "status", "owner", "highlights"],
+              "properties": {"slug": {"type": "string"}, "title": {"type": "string"}, "summary": {"type": "string"},
+                             "type": {"enum": ["standard", "api"]}, "status": {"enum": Status::ALL.iter().map(|s| s.slug()).collect::<Vec<_>>()},
+                             "owner": {"type": "string"},
+                             "highlights": {"type": "object", "additionalProperties": false, "description": "HTML with matches in <mark>; everything else escaped",
+                                            "properties": {"title": {"type": "string"}, "summary": {"type": "string"}, "description": {"type": "string"}}}}}},
+            "facets": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "object", "additionalProperties": false,
+              "required": ["value", "label", "count", "selected"],
+              "properties": {"value": {"type": "string"}, "label": {"type": "string"}, "count": {"type": "integer", "minimum": 0}, "selected": {"type": "boolean"}}}},
+              "required": ["category", "status", "care_setting", "topic", "technology", "owner", "type", "mandated"]},
+            "suggestion": {"type": ["string", "null"], "description": "A better-spelled query when this one finds little"}}},
+        "Suggestions": {"type": "object", "additionalProperties": false, "required": ["query", "suggestions"],
+          "properties": {"query": {"type": "string"}, "suggestions": {"type": "array", "maxItems": 8, "items": {"type": "object",
+            "required": ["slug", "title", "type"], "properties": {"slug": {"type": "string"}, "title": {"type": "string"}, "type": {"type": "string"}}}}}},
+        "SearchAnalytics": {"type": "object", "additionalProperties": false, "required": ["top_queries", "zero_result_queries"],
+          "properties": {"top_queries": {"type": "array", "items": {"$ref": "#/components/schemas/QueryStat"}},
+                         "zero_result_queries": {"type": "array", "items": {"$ref": "#/components/schemas/QueryStat"}}}},
+        "QueryStat": {"type": "object", "additionalProperties": false, "required": ["query", "searches", "zero_results", "last_searched"],
+          "properties": {"query": {"type": "string"}, "searches": {"type": "integer"}, "zero_results": {"type": "integer"}, "last_searched": {"type": "string"}}},
         "Problem": {"type": "object", "required": ["type", "title", "status", "detail"],
                     "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
                                    "detail": {"type": "string"},
@@ -179,8 +234,5 @@ pub fn document() -> &'static Value {
 }
 
 pub async fn serve() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        axum::Json(document()),
-    )
+    ([(header::CONTENT_TYPE, "application/json")], axum::Json(document()))
 }

@@ -16,20 +16,8 @@ pub async fn list(
     params.finish()?;
     let all = state.store.organisations().await?;
     let total = all.len() as i64;
-    let results = all
-        .into_iter()
-        .skip(((page - 1) * per_page) as usize)
-        .take(per_page as usize)
-        .collect();
-    Ok(json_with_etag(
-        &headers,
-        &Page {
-            total,
-            page,
-            per_page,
-            results,
-        },
-    ))
+    let results = all.into_iter().skip(((page - 1) * per_page) as usize).take(per_page as usize).collect();
+    Ok(json_with_etag(&headers, &Page { total, page, per_page, results }))
 }
 
 pub async fn show(
@@ -37,8 +25,10 @@ pub async fn show(
     Path(slug): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let org = state.store.organisation(&slug).await?.ok_or_else(|| {
-        Problem::not_found(format!("There is no organisation with the slug `{slug}`."))
-    })?;
+    let org = state
+        .store
+        .organisation(&slug)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("There is no organisation with the slug `{slug}`.")))?;
     Ok(json_with_etag(&headers, &org))
 }

@@ -29,11 +29,7 @@ impl Params {
 
     /// Every non-empty value given for `name`.
     pub fn all(&self, name: &str) -> Vec<&str> {
-        self.pairs
-            .iter()
-            .filter(|(k, v)| k == name && !v.trim().is_empty())
-            .map(|(_, v)| v.trim())
-            .collect()
+        self.pairs.iter().filter(|(k, v)| k == name && !v.trim().is_empty()).map(|(_, v)| v.trim()).collect()
     }
 
     pub fn one(&self, name: &str) -> Option<&str> {
@@ -41,11 +37,7 @@ impl Params {
     }
 
     pub fn invalid(&mut self, name: &str, value: &str, reason: impl Into<String>) {
-        self.invalid.push(InvalidParam {
-            name: name.to_owned(),
-            value: value.to_owned(),
-            reason: reason.into(),
-        });
+        self.invalid.push(InvalidParam { name: name.to_owned(), value: value.to_owned(), reason: reason.into() });
     }
 
     /// Each value of `name` converted, or recorded as invalid.
@@ -77,10 +69,6 @@ impl Params {
 
     /// Ok when every parameter was valid, else a 400 problem listing all.
     pub fn finish(self) -> Result<(), Problem> {
-        if self.invalid.is_empty() {
-            Ok(())
-        } else {
-            Err(Problem::bad_request(self.invalid))
-        }
+        if self.invalid.is_empty() { Ok(()) } else { Err(Problem::bad_request(self.invalid)) }
     }
 }

@@ -47,12 +47,7 @@ impl Problem {
             .join("; ");
         Problem {
             invalid_params,
-            ..Problem::new(
-                StatusCode::BAD_REQUEST,
-                "invalid-parameters",
-                "Invalid query parameters",
-                detail,
-            )
+            ..Problem::new(StatusCode::BAD_REQUEST, "invalid-parameters", "Invalid query parameters", detail)
         }
     }
 
@@ -77,10 +72,7 @@ impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, Json(self)).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            "application/problem+json".parse().expect("valid"),
-        );
+        response.headers_mut().insert(header::CONTENT_TYPE, "application/problem+json".parse().expect("valid"));
         response
     }
 }

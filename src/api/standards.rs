@@ -29,7 +29,8 @@ pub fn parse_bool(value: &str) -> Result<bool, String> {
     }
 }
 
-/// Reads the entry filters shared by the list and search endpoints.
+/// Reads the entry filters and page shared by the list and search
+/// endpoints (each reads its own `sort`).
 /// Vocabulary values are accepted as a term's slug or label.
 pub async fn entry_query(state: &AppState, params: &mut Params) -> Result<EntryQuery, Problem> {
     let vocabularies = state.store.vocabularies().await?;
@@ -55,13 +56,7 @@ pub async fn entry_query(state: &AppState, params: &mut Params) -> Result<EntryQ
             _ => Err("`standard` or `api`".to_owned()),
         }),
         mandated: params.each("mandated", parse_bool).last().copied(),
-        sort: params
-            .each("sort", |v| {
-                EntrySort::parse(v).ok_or_else(|| format!("one of {}", EntrySort::NAMES.join(", ")))
-            })
-            .last()
-            .copied()
-            .unwrap_or_default(),
+        sort: EntrySort::default(),
         page: params.number("page", 1, 1, 100_000),
         per_page: params.number("per_page", 20, 1, 100),
     };
@@ -74,18 +69,15 @@ pub async fn list(
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let mut params = Params::parse(raw.as_deref(), LIST_PARAMS);
-    let query = entry_query(&state, &mut params).await?;
+    let mut query = entry_query(&state, &mut params).await?;
+    query.sort = params
+        .each("sort", |v| EntrySort::parse(v).ok_or_else(|| format!("one of {}", EntrySort::NAMES.join(", "))))
+        .last()
+        .copied()
+        .unwrap_or_default();
     params.finish()?;
     let (total, results) = state.store.list_entries(&query).await?;
-    Ok(json_with_etag(
-        &headers,
-        &Page {
-            total,
-            page: query.page,
-            per_page: query.per_page,
-            results,
-        },
-    ))
+    Ok(json_with_etag(&headers, &Page { total, page: query.page, per_page: query.per_page, results }))
 }
 
 pub async fn show(

@@ -101,25 +101,15 @@ pub struct Entry {
 impl Entry {
     /// Parses a raw record, reporting every problem at once. References to
     /// terms, organisations and other entries are checked by `resolver`.
-    pub fn parse(
-        raw: &Map<String, Value>,
-        resolver: &dyn Resolver,
-    ) -> Result<Entry, Vec<FieldError>> {
+    pub fn parse(raw: &Map<String, Value>, resolver: &dyn Resolver) -> Result<Entry, Vec<FieldError>> {
         let mut fields = normalise(ENTRY_FIELDS, raw, resolver)?;
         if fields.get("id").is_none_or(Value::is_null) {
             let slug = fields["slug"].as_str().unwrap_or_default();
-            fields.insert(
-                "id".into(),
-                Value::String(Entry::id_for_slug(slug).to_string()),
-            );
+            fields.insert("id".into(), Value::String(Entry::id_for_slug(slug).to_string()));
         }
         let mut entry: Entry = serde_json::from_value(Value::Object(fields))
             .map_err(|e| vec![FieldError::new("(entry)", "", &e.to_string())])?;
-        for link in [
-            &entry.dependencies,
-            &entry.related,
-            &entry.standards_implemented,
-        ] {
+        for link in [&entry.dependencies, &entry.related, &entry.standards_implemented] {
             if link.contains(&entry.slug) {
                 return Err(vec![FieldError::new(
                     "related",
@@ -141,21 +131,14 @@ impl Entry {
     pub fn links(&self) -> impl Iterator<Item = (&'static str, &Slug)> {
         let deps = self.dependencies.iter().map(|s| ("dependencies", s));
         let related = self.related.iter().map(|s| ("related", s));
-        let implemented = self
-            .standards_implemented
-            .iter()
-            .map(|s| ("standards_implemented", s));
+        let implemented = self.standards_implemented.iter().map(|s| ("standards_implemented", s));
         deps.chain(related).chain(implemented)
     }
 
     /// The content of the entry without what the store stamps on it, for
     /// comparing whether an import changes anything.
     pub fn content(&self) -> Entry {
-        Entry {
-            created_at: None,
-            updated_at: None,
-            ..self.clone()
-        }
+        Entry { created_at: None, updated_at: None, ..self.clone() }
     }
 
     pub fn to_json(&self) -> Map<String, Value> {
@@ -220,10 +203,7 @@ mod tests {
         raw.insert("colour".into(), json!("blue"));
         let errors = Entry::parse(&raw, &AcceptAll).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(
-            fields,
-            vec!["colour", "title", "status", "comply_by", "adoption_level"]
-        );
+        assert_eq!(fields, vec!["colour", "title", "status", "comply_by", "adoption_level"]);
         assert!(errors[2].expected.contains("one of proposed"));
         assert_eq!(errors[3].value, "31/03/2026");
     }

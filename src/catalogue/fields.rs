@@ -13,15 +13,14 @@ pub enum Vocabulary {
     Topic,
     Category,
     Technology,
+    /// Words and abbreviations that mean the same thing to searchers
+    /// ("GP", "general practice", "primary care").
+    Synonym,
 }
 
 impl Vocabulary {
-    pub const ALL: [Vocabulary; 4] = [
-        Vocabulary::CareSetting,
-        Vocabulary::Topic,
-        Vocabulary::Category,
-        Vocabulary::Technology,
-    ];
+    pub const ALL: [Vocabulary; 5] =
+        [Vocabulary::CareSetting, Vocabulary::Topic, Vocabulary::Category, Vocabulary::Technology, Vocabulary::Synonym];
 
     /// The name used in storage, exports and the API.
     pub fn key(self) -> &'static str {
@@ -30,6 +29,7 @@ impl Vocabulary {
             Vocabulary::Topic => "topic",
             Vocabulary::Category => "category",
             Vocabulary::Technology => "technology",
+            Vocabulary::Synonym => "synonym",
         }
     }
 
@@ -39,6 +39,7 @@ impl Vocabulary {
             Vocabulary::Topic => "topic",
             Vocabulary::Category => "category",
             Vocabulary::Technology => "technology",
+            Vocabulary::Synonym => "synonym group",
         }
     }
 
@@ -72,10 +73,7 @@ pub enum FieldKind {
 
 impl FieldKind {
     pub fn is_list(self) -> bool {
-        matches!(
-            self,
-            FieldKind::List | FieldKind::Terms(_) | FieldKind::Entries
-        )
+        matches!(self, FieldKind::List | FieldKind::Terms(_) | FieldKind::Entries)
     }
 }
 
@@ -87,19 +85,11 @@ pub struct FieldSpec {
 }
 
 const fn field(name: &'static str, kind: FieldKind) -> FieldSpec {
-    FieldSpec {
-        name,
-        kind,
-        required: false,
-    }
+    FieldSpec { name, kind, required: false }
 }
 
 const fn required(name: &'static str, kind: FieldKind) -> FieldSpec {
-    FieldSpec {
-        name,
-        kind,
-        required: true,
-    }
+    FieldSpec { name, kind, required: true }
 }
 
 use FieldKind as K;
@@ -220,11 +210,7 @@ pub fn normalise(
     let mut errors = Vec::new();
     for key in raw.keys() {
         if !fields.iter().any(|f| f.name == key) {
-            errors.push(FieldError::new(
-                key,
-                "",
-                "a known field name (see docs/catalogue-format.md)",
-            ));
+            errors.push(FieldError::new(key, "", "a known field name (see docs/catalogue-format.md)"));
         }
     }
     let mut out = Map::new();
@@ -233,22 +219,14 @@ pub fn normalise(
         match normalise_value(spec, value, resolver) {
             Ok(v) => {
                 if spec.required && is_empty(&v) {
-                    errors.push(FieldError::new(
-                        spec.name,
-                        "",
-                        "a value: this field is required",
-                    ));
+                    errors.push(FieldError::new(spec.name, "", "a value: this field is required"));
                 }
                 out.insert(spec.name.to_owned(), v);
             }
             Err(e) => errors.extend(e),
         }
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
 }
 
 fn is_empty(v: &Value) -> bool {
@@ -333,11 +311,7 @@ pub fn split_list(cell: &str) -> Vec<String> {
 
 /// Joins list items into one CSV cell; the inverse of [`split_list`].
 pub fn join_list<S: AsRef<str>>(items: &[S]) -> String {
-    items
-        .iter()
-        .map(|i| i.as_ref().replace('\\', "\\\\").replace(';', "\\;"))
-        .collect::<Vec<_>>()
-        .join("; ")
+    items.iter().map(|i| i.as_ref().replace('\\', "\\\\").replace(';', "\\;")).collect::<Vec<_>>().join("; ")
 }
 
 fn parse_bool(s: &str) -> Option<bool> {
@@ -348,29 +322,19 @@ fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-fn normalise_value(
-    spec: &FieldSpec,
-    value: &Value,
-    resolver: &dyn Resolver,
-) -> Result<Value, Vec<FieldError>> {
+fn normalise_value(spec: &FieldSpec, value: &Value, resolver: &dyn Resolver) -> Result<Value, Vec<FieldError>> {
     let one = |e: FieldError| vec![e];
     let name = spec.name;
     Ok(match spec.kind {
         K::Timestamp => Value::Null,
-        K::Text | K::Markdown => text(spec, value)
-            .map_err(one)?
-            .map_or(Value::Null, Value::String),
+        K::Text | K::Markdown => text(spec, value).map_err(one)?.map_or(Value::Null, Value::String),
         K::List => Value::from(items(spec, value).map_err(one)?),
         K::Id => match text(spec, value).map_err(one)? {
             None => Value::Null,
             Some(s) => match uuid::Uuid::parse_str(&s) {
                 Ok(id) => Value::String(id.to_string()),
                 Err(_) => {
-                    return Err(one(FieldError::new(
-                        name,
-                        &s,
-                        "a UUID such as 0b7e4a8e-1f0c-4c1e-9a53-3f1f2b6c8d21",
-                    )));
+                    return Err(one(FieldError::new(name, &s, "a UUID such as 0b7e4a8e-1f0c-4c1e-9a53-3f1f2b6c8d21")));
                 }
             },
         },
@@ -386,11 +350,7 @@ fn normalise_value(
             Some(s) => match NaiveDate::parse_from_str(&s, "%Y-%m-%d") {
                 Ok(d) => Value::String(d.format("%Y-%m-%d").to_string()),
                 Err(_) => {
-                    return Err(one(FieldError::new(
-                        name,
-                        &s,
-                        "a date as YYYY-MM-DD, such as 2026-04-01",
-                    )));
+                    return Err(one(FieldError::new(name, &s, "a date as YYYY-MM-DD, such as 2026-04-01")));
                 }
             },
         },
@@ -404,11 +364,7 @@ fn normalise_value(
                     None => return Err(one(FieldError::new(name, s, "yes or no (true or false)"))),
                 },
                 other => {
-                    return Err(one(FieldError::new(
-                        name,
-                        &show(other),
-                        "yes or no (true or false)",
-                    )));
+                    return Err(one(FieldError::new(name, &show(other), "yes or no (true or false)")));
                 }
             };
             match (parsed, spec.kind) {
@@ -421,16 +377,11 @@ fn normalise_value(
             let expected = "a whole number from 1 to 5";
             let n = match value {
                 Value::Null => None,
-                Value::Number(n) => Some(
-                    n.as_u64()
-                        .ok_or_else(|| one(FieldError::new(name, &n.to_string(), expected)))?,
-                ),
+                Value::Number(n) => {
+                    Some(n.as_u64().ok_or_else(|| one(FieldError::new(name, &n.to_string(), expected)))?)
+                }
                 Value::String(s) if s.trim().is_empty() => None,
-                Value::String(s) => Some(
-                    s.trim()
-                        .parse::<u64>()
-                        .map_err(|_| one(FieldError::new(name, s, expected)))?,
-                ),
+                Value::String(s) => Some(s.trim().parse::<u64>().map_err(|_| one(FieldError::new(name, s, expected)))?),
                 other => return Err(one(FieldError::new(name, &show(other), expected))),
             };
             match n {
@@ -490,9 +441,7 @@ fn normalise_value(
                     _ => resolver.entry(&item),
                 };
                 match resolved {
-                    Ok(slug) if !slugs.iter().any(|s| s == slug.as_str()) => {
-                        slugs.push(slug.to_string())
-                    }
+                    Ok(slug) if !slugs.iter().any(|s| s == slug.as_str()) => slugs.push(slug.to_string()),
                     Ok(_) => {}
                     Err(e) => errors.push(FieldError::new(name, &item, &e)),
                 }
@@ -515,10 +464,7 @@ mod tests {
         assert_eq!(split_list(r"one\; two; three"), vec!["one; two", " three"]);
         let items = vec!["x;y".to_owned(), r"back\slash".to_owned(), "z".to_owned()];
         let cell = join_list(&items);
-        let back: Vec<String> = split_list(&cell)
-            .into_iter()
-            .map(|s| s.trim().to_owned())
-            .collect();
+        let back: Vec<String> = split_list(&cell).into_iter().map(|s| s.trim().to_owned()).collect();
         assert_eq!(back, items);
     }
 }

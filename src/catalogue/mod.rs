@@ -30,11 +30,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: &str, value: &str, expected: &str) -> FieldError {
-        FieldError {
-            field: field.to_owned(),
-            value: value.to_owned(),
-            expected: expected.to_owned(),
-        }
+        FieldError { field: field.to_owned(), value: value.to_owned(), expected: expected.to_owned() }
     }
 }
 
@@ -43,11 +39,7 @@ impl fmt::Display for FieldError {
         if self.value.is_empty() {
             write!(f, "field `{}`: expected {}", self.field, self.expected)
         } else {
-            write!(
-                f,
-                "field `{}`, value `{}`: expected {}",
-                self.field, self.value, self.expected
-            )
+            write!(f, "field `{}`, value `{}`: expected {}", self.field, self.value, self.expected)
         }
     }
 }

@@ -25,17 +25,11 @@ pub struct Organisation {
 }
 
 impl Organisation {
-    pub fn parse(
-        raw: &Map<String, Value>,
-        resolver: &dyn Resolver,
-    ) -> Result<Organisation, Vec<FieldError>> {
+    pub fn parse(raw: &Map<String, Value>, resolver: &dyn Resolver) -> Result<Organisation, Vec<FieldError>> {
         let mut fields = normalise(ORGANISATION_FIELDS, raw, resolver)?;
         if fields.get("id").is_none_or(Value::is_null) {
             let slug = fields["slug"].as_str().unwrap_or_default();
-            fields.insert(
-                "id".into(),
-                Value::String(Organisation::id_for_slug(slug).to_string()),
-            );
+            fields.insert("id".into(), Value::String(Organisation::id_for_slug(slug).to_string()));
         }
         serde_json::from_value(Value::Object(fields))
             .map_err(|e| vec![FieldError::new("(organisation)", "", &e.to_string())])
@@ -46,10 +40,6 @@ impl Organisation {
     }
 
     pub fn content(&self) -> Organisation {
-        Organisation {
-            created_at: None,
-            updated_at: None,
-            ..self.clone()
-        }
+        Organisation { created_at: None, updated_at: None, ..self.clone() }
     }
 }

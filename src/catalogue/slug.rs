@@ -14,17 +14,11 @@ impl Slug {
     pub fn parse(value: &str) -> Result<Slug, String> {
         let ok = !value.is_empty()
             && value.len() <= 100
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !value.starts_with('-')
             && !value.ends_with('-')
             && !value.contains("--");
-        if ok {
-            Ok(Slug(value.to_owned()))
-        } else {
-            Err(format!("expected a slug: {SLUG_FORM}"))
-        }
+        if ok { Ok(Slug(value.to_owned())) } else { Err(format!("expected a slug: {SLUG_FORM}")) }
     }
 
     /// Makes a slug from any text: "GP / Primary care" becomes `gp-primary-care`.
@@ -104,21 +98,10 @@ mod tests {
 
     #[test]
     fn makes_slugs_from_labels() {
-        assert_eq!(
-            Slug::from_text("GP / Primary care").unwrap().as_str(),
-            "gp-primary-care"
-        );
-        assert_eq!(
-            Slug::from_text("A&E / Emergency department")
-                .unwrap()
-                .as_str(),
-            "a-and-e-emergency-department"
-        );
+        assert_eq!(Slug::from_text("GP / Primary care").unwrap().as_str(), "gp-primary-care");
+        assert_eq!(Slug::from_text("A&E / Emergency department").unwrap().as_str(), "a-and-e-emergency-department");
         assert_eq!(Slug::from_text("dm+d").unwrap().as_str(), "dm-plus-d");
-        assert_eq!(
-            Slug::from_text("  Alerts - HL7 V3 API ").unwrap().as_str(),
-            "alerts-hl7-v3-api"
-        );
+        assert_eq!(Slug::from_text("  Alerts - HL7 V3 API ").unwrap().as_str(), "alerts-hl7-v3-api");
         assert!(Slug::from_text("---").is_none());
     }
 }

@@ -76,24 +76,12 @@ impl Status {
     /// Accepts the slug or the label in any letter case, with spaces,
     /// hyphens or underscores between words.
     pub fn parse(value: &str) -> Result<Status, String> {
-        let wanted: String = value
-            .trim()
-            .chars()
-            .map(|c| {
-                if c == ' ' || c == '_' {
-                    '-'
-                } else {
-                    c.to_ascii_lowercase()
-                }
-            })
-            .collect();
-        Status::ALL
-            .into_iter()
-            .find(|s| s.slug() == wanted)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Status::ALL.iter().map(|s| s.slug()).collect();
-                format!("expected a status: one of {}", names.join(", "))
-            })
+        let wanted: String =
+            value.trim().chars().map(|c| if c == ' ' || c == '_' { '-' } else { c.to_ascii_lowercase() }).collect();
+        Status::ALL.into_iter().find(|s| s.slug() == wanted).ok_or_else(|| {
+            let names: Vec<&str> = Status::ALL.iter().map(|s| s.slug()).collect();
+            format!("expected a status: one of {}", names.join(", "))
+        })
     }
 }
 
@@ -118,15 +106,8 @@ mod tests {
     fn parses_slugs_and_labels_in_any_case() {
         assert_eq!(Status::parse("in-development"), Ok(Status::InDevelopment));
         assert_eq!(Status::parse("IN DEVELOPMENT"), Ok(Status::InDevelopment));
-        assert_eq!(
-            Status::parse("Draft in progress"),
-            Ok(Status::DraftInProgress)
-        );
-        assert!(
-            Status::parse("live")
-                .unwrap_err()
-                .contains("one of proposed")
-        );
+        assert_eq!(Status::parse("Draft in progress"), Ok(Status::DraftInProgress));
+        assert!(Status::parse("live").unwrap_err().contains("one of proposed"));
     }
 
     #[test]

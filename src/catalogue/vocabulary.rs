@@ -27,16 +27,11 @@ fn fold(text: &str) -> String {
 
 impl Vocabularies {
     pub fn terms(&self, vocabulary: Vocabulary) -> &[Term] {
-        self.0
-            .get(vocabulary.key())
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+        self.0.get(vocabulary.key()).map(Vec::as_slice).unwrap_or(&[])
     }
 
     pub fn term(&self, vocabulary: Vocabulary, slug: &str) -> Option<&Term> {
-        self.terms(vocabulary)
-            .iter()
-            .find(|t| t.slug.as_str() == slug)
+        self.terms(vocabulary).iter().find(|t| t.slug.as_str() == slug)
     }
 
     /// Finds the term that `value` names: its slug, its label or one of its
@@ -47,33 +42,19 @@ impl Vocabularies {
         terms
             .iter()
             .find(|t| t.slug.as_str() == wanted || fold(&t.label) == wanted)
-            .or_else(|| {
-                terms
-                    .iter()
-                    .find(|t| t.aliases.iter().any(|a| fold(a) == wanted))
-            })
+            .or_else(|| terms.iter().find(|t| t.aliases.iter().any(|a| fold(a) == wanted)))
     }
 
     /// Finds a term or says what would have been accepted.
     pub fn resolve(&self, vocabulary: Vocabulary, value: &str) -> Result<Slug, String> {
-        self.find(vocabulary, value)
-            .map(|t| t.slug.clone())
-            .ok_or_else(|| {
-                let known: Vec<&str> = self
-                    .terms(vocabulary)
-                    .iter()
-                    .map(|t| t.slug.as_str())
-                    .collect();
-                if known.is_empty() {
-                    format!("a known {}, but there are none yet", vocabulary.noun())
-                } else {
-                    format!(
-                        "a known {} (slug or label): one of {}",
-                        vocabulary.noun(),
-                        known.join(", ")
-                    )
-                }
-            })
+        self.find(vocabulary, value).map(|t| t.slug.clone()).ok_or_else(|| {
+            let known: Vec<&str> = self.terms(vocabulary).iter().map(|t| t.slug.as_str()).collect();
+            if known.is_empty() {
+                format!("a known {}, but there are none yet", vocabulary.noun())
+            } else {
+                format!("a known {} (slug or label): one of {}", vocabulary.noun(), known.join(", "))
+            }
+        })
     }
 
     /// Adds or replaces a term, keeping the order of existing terms.
@@ -104,27 +85,12 @@ mod tests {
         assert_eq!(v.terms(Vocabulary::CareSetting).len(), 11);
         assert_eq!(v.terms(Vocabulary::Topic).len(), 16);
         assert_eq!(v.terms(Vocabulary::Category).len(), 4);
+        assert_eq!(v.find(Vocabulary::CareSetting, "GP / PRIMARY CARE").unwrap().slug.as_str(), "gp-primary-care");
         assert_eq!(
-            v.find(Vocabulary::CareSetting, "GP / PRIMARY CARE")
-                .unwrap()
-                .slug
-                .as_str(),
-            "gp-primary-care"
-        );
-        assert_eq!(
-            v.find(Vocabulary::CareSetting, "a&e / emergency department")
-                .unwrap()
-                .slug
-                .as_str(),
+            v.find(Vocabulary::CareSetting, "a&e / emergency department").unwrap().slug.as_str(),
             "urgent-and-emergency-care"
         );
-        assert_eq!(
-            v.find(Vocabulary::Technology, "STU3")
-                .unwrap()
-                .slug
-                .as_str(),
-            "fhir-stu3"
-        );
+        assert_eq!(v.find(Vocabulary::Technology, "STU3").unwrap().slug.as_str(), "fhir-stu3");
         assert!(v.find(Vocabulary::Topic, "Cheese").is_none());
     }
 }

@@ -32,16 +32,10 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
             // Write beside the target and rename, so a failed export never
             // leaves a half-written file where a good one was.
             let tmp = path.with_extension("partial");
-            let file = std::fs::File::create(&tmp)
-                .with_context(|| format!("cannot write {}", tmp.display()))?;
+            let file = std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
             write(Box::new(file))?;
-            std::fs::rename(&tmp, path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            eprintln!(
-                "exported {} entries to {}",
-                catalogue.entries.len(),
-                path.display()
-            );
+            std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("exported {} entries to {}", catalogue.entries.len(), path.display());
         }
         None => write(Box::new(std::io::stdout().lock()))?,
     }

@@ -22,8 +22,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
     let catalogue = synthetic::generate(&base, args.entries);
     match &args.output {
         Some(path) => {
-            let file = std::fs::File::create(path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            let file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
             export::write_json(&catalogue, file)?;
         }
         None => export::write_json(&catalogue, std::io::stdout().lock())?,

@@ -34,9 +34,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     };
     let bar = if std::io::stderr().is_terminal() && import::entry_count(&raw) >= 100 {
         let bar = ProgressBar::new(import::entry_count(&raw) as u64);
-        bar.set_style(ProgressStyle::with_template(
-            "{msg} {wide_bar} {pos}/{len} entries ({eta})",
-        )?);
+        bar.set_style(ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} entries ({eta})")?);
         bar.set_message("importing");
         Some(bar)
     } else {
@@ -48,12 +46,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let actor = format!("import:{}", args.file.display());
-    let options = ImportOptions {
-        format: args.format,
-        dry_run: args.dry_run,
-        actor: &actor,
-        progress: Some(&tick),
-    };
+    let options = ImportOptions { format: args.format, dry_run: args.dry_run, actor: &actor, progress: Some(&tick) };
     let result = import::import_raw(&store, &args.file, raw, options).await;
     if let Some(b) = &bar {
         b.finish_and_clear();
@@ -61,11 +54,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     store.close().await;
     match result? {
         Ok(s) => {
-            let verb = if args.dry_run {
-                "would import (dry run: nothing written)"
-            } else {
-                "imported"
-            };
+            let verb = if args.dry_run { "would import (dry run: nothing written)" } else { "imported" };
             println!("{}: {verb}", args.file.display());
             println!(
                 "  entries: {} created, {} updated, {} unchanged",
@@ -76,10 +65,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
                 s.organisations_created, s.organisations_updated, s.organisations_unchanged
             );
             if s.terms_created + s.terms_updated > 0 {
-                println!(
-                    "  vocabulary terms: {} created, {} updated",
-                    s.terms_created, s.terms_updated
-                );
+                println!("  vocabulary terms: {} created, {} updated", s.terms_created, s.terms_updated);
             }
             Ok(ExitCode::SUCCESS)
         }

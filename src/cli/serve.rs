@@ -5,6 +5,7 @@ use std::time::Instant;
 use clap::Args;
 
 use super::StoreArgs;
+use crate::api::AppState;
 use crate::{demo, server};
 
 #[derive(Args)]
@@ -30,26 +31,25 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             "loaded the demo catalogue"
         );
     }
+    let store = Arc::new(store);
+    let indexing = Instant::now();
+    let state = AppState::new(store.clone()).await?;
+    let index_ms = indexing.elapsed().as_millis() as u64;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "cannot listen on {}: {e} (choose another with --listen)",
-                args.listen
-            )
-        })?;
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e} (choose another with --listen)", args.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(
         address = %addr,
         store = store.backend().name(),
-        entries = store.entry_count().await?,
+        entries = state.search.len(),
+        index_ms,
         startup_ms = started.elapsed().as_millis() as u64,
         "listening"
     );
     // Scripts and tests read the address from this line.
     println!("listening on http://{addr}");
-    let store = Arc::new(store);
-    server::serve(listener, store.clone(), server::shutdown_signal()).await?;
+    server::serve(listener, state, server::shutdown_signal()).await?;
     store.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)

@@ -28,10 +28,8 @@ fn cell(value: &Value) -> String {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
         Value::Array(items) => {
-            let texts: Vec<String> = items
-                .iter()
-                .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
-                .collect();
+            let texts: Vec<String> =
+                items.iter().map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned)).collect();
             join_list(&texts)
         }
         other => other.to_string(),
@@ -43,11 +41,7 @@ pub fn write_csv<W: Write>(entries: &[Entry], out: W) -> anyhow::Result<()> {
     writer.write_record(ENTRY_FIELDS.iter().map(|f| f.name))?;
     for entry in entries {
         let json = entry.to_json();
-        writer.write_record(
-            ENTRY_FIELDS
-                .iter()
-                .map(|f| cell(json.get(f.name).unwrap_or(&Value::Null))),
-        )?;
+        writer.write_record(ENTRY_FIELDS.iter().map(|f| cell(json.get(f.name).unwrap_or(&Value::Null))))?;
     }
     writer.flush()?;
     Ok(())

@@ -11,8 +11,7 @@ use super::{Location, Problem, RawCatalogue};
 use crate::catalogue::{Slug, Status, Vocabularies, Vocabulary};
 
 pub fn looks_like(first_line: &str) -> bool {
-    first_line.starts_with("Persistent Identifer")
-        || first_line.starts_with("Persistent Identifier")
+    first_line.starts_with("Persistent Identifer") || first_line.starts_with("Persistent Identifier")
 }
 
 /// The header rows before the first entry.
@@ -33,10 +32,7 @@ impl Columns {
 fn status_word(word: &str) -> Option<(Option<Status>, &'static str)> {
     Some(match word {
         "ACTIVE" => (Some(Status::Active), "Still in service"),
-        "IN DEVELOPMENT" => (
-            Some(Status::InDevelopment),
-            "A new version is in development",
-        ),
+        "IN DEVELOPMENT" => (Some(Status::InDevelopment), "A new version is in development"),
         "DEPRECATED" => (Some(Status::Deprecated), "Deprecated"),
         "RETIRED" => (Some(Status::Retired), "Retired"),
         "UNDER REVIEW FOR DEPRECATION" => (None, "Under review for deprecation"),
@@ -47,12 +43,7 @@ fn status_word(word: &str) -> Option<(Option<Status>, &'static str)> {
 
 /// Order of precedence when a cell holds several statuses: the most final
 /// fact about the service wins, the others become notes.
-const STATUS_PRECEDENCE: [Status; 4] = [
-    Status::Retired,
-    Status::Deprecated,
-    Status::Active,
-    Status::InDevelopment,
-];
+const STATUS_PRECEDENCE: [Status; 4] = [Status::Retired, Status::Deprecated, Status::Active, Status::InDevelopment];
 
 fn split(cell: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -85,23 +76,13 @@ fn iso_date(cell: &str) -> String {
 
 /// The slug of a catalogue page address: its last path segment.
 pub fn slug_from_url(url: &str) -> Option<Slug> {
-    let path = url
-        .split(['?', '#'])
-        .next()
-        .unwrap_or(url)
-        .trim_end_matches('/');
+    let path = url.split(['?', '#']).next().unwrap_or(url).trim_end_matches('/');
     Slug::from_text(path.rsplit('/').next().unwrap_or(path))
 }
 
 pub fn read(content: &str, vocabularies: &Vocabularies) -> RawCatalogue {
-    let mut raw = RawCatalogue {
-        merge_organisations: true,
-        ..RawCatalogue::default()
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(content.as_bytes());
+    let mut raw = RawCatalogue { merge_organisations: true, ..RawCatalogue::default() };
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(content.as_bytes());
     let mut records = reader.records();
     let mut header = None;
     for row in 1..=HEADER_ROWS {
@@ -124,19 +105,8 @@ pub fn read(content: &str, vocabularies: &Vocabularies) -> RawCatalogue {
             }
         }
     }
-    let columns = Columns {
-        names: header
-            .unwrap_or_default()
-            .iter()
-            .map(|c| c.trim().to_owned())
-            .collect(),
-    };
-    for required in [
-        "Persistent ID",
-        "Title",
-        "Publisher Name",
-        "Registration Status",
-    ] {
+    let columns = Columns { names: header.unwrap_or_default().iter().map(|c| c.trim().to_owned()).collect() };
+    for required in ["Persistent ID", "Title", "Publisher Name", "Registration Status"] {
         if columns.index(required).is_none() {
             raw.problems.push(Problem {
                 location: Some(Location::Row(HEADER_ROWS)),
@@ -177,22 +147,10 @@ pub fn read(content: &str, vocabularies: &Vocabularies) -> RawCatalogue {
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let cells: Vec<String> = (0..columns.names.len())
-            .map(|i| record.get(i).unwrap_or("").to_owned())
-            .collect();
-        let mut row_reader = Row {
-            columns: &columns,
-            cells: &cells,
-            used: vec![false; cells.len()],
-        };
+        let cells: Vec<String> = (0..columns.names.len()).map(|i| record.get(i).unwrap_or("").to_owned()).collect();
+        let mut row_reader = Row { columns: &columns, cells: &cells, used: vec![false; cells.len()] };
         let mut problems = Vec::new();
-        let (entry, publisher) = map_row(
-            &mut row_reader,
-            vocabularies,
-            &file_slugs,
-            row,
-            &mut problems,
-        );
+        let (entry, publisher) = map_row(&mut row_reader, vocabularies, &file_slugs, row, &mut problems);
         for p in &problems {
             let field = match p.column.as_deref() {
                 Some("Registration Status") => "status",
@@ -305,10 +263,7 @@ fn map_row(
         ("Effective from", "effective_from"),
         ("Conformance date", "conformance_date"),
         ("Approval Date", "approval_date"),
-        (
-            "Post implementation review date",
-            "post_implementation_review_date",
-        ),
+        ("Post implementation review date", "post_implementation_review_date"),
     ] {
         if let Some(v) = r.take(column) {
             put(&mut e, field, json!(iso_date(&v)));
@@ -344,16 +299,10 @@ fn map_row(
     }
     let mut references = r.take("References").map(|v| split(&v)).unwrap_or_default();
     let mut related: Vec<String> = Vec::new();
-    let own_slug = e
-        .get("slug")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let own_slug = e.get("slug").and_then(Value::as_str).unwrap_or_default().to_owned();
     for url in r.take("Relation").map(|v| split(&v)).unwrap_or_default() {
         let in_file = |s: &Slug| {
-            url.contains("/api-catalogue/")
-                && s.as_str() != own_slug
-                && file_slugs.iter().any(|f| f == s.as_str())
+            url.contains("/api-catalogue/") && s.as_str() != own_slug && file_slugs.iter().any(|f| f == s.as_str())
         };
         match slug_from_url(&url).filter(in_file) {
             Some(slug) if !related.contains(&slug.to_string()) => related.push(slug.to_string()),
@@ -387,8 +336,7 @@ fn map_row(
         for keyword in split(&v) {
             let exact = |vocabulary| {
                 vocabularies.find(vocabulary, &keyword).map(|t| {
-                    let by_name = t.slug.as_str() == keyword.to_lowercase()
-                        || t.label.eq_ignore_ascii_case(&keyword);
+                    let by_name = t.slug.as_str() == keyword.to_lowercase() || t.label.eq_ignore_ascii_case(&keyword);
                     (t.slug.to_string(), by_name)
                 })
             };
@@ -443,11 +391,7 @@ fn map_row(
         }
         if let Some(main) = STATUS_PRECEDENCE.into_iter().find(|s| statuses.contains(s)) {
             put(&mut e, "status", json!(main.slug()));
-            let extra: Vec<&str> = notes
-                .iter()
-                .filter(|(s, _)| *s != Some(main))
-                .map(|(_, n)| *n)
-                .collect();
+            let extra: Vec<&str> = notes.iter().filter(|(s, _)| *s != Some(main)).map(|(_, n)| *n).collect();
             put(&mut e, "status_notes", json!(extra));
         } else if !words.is_empty() && words.iter().all(|w| status_word(w).is_some()) {
             problems.push(Problem {
@@ -475,9 +419,7 @@ fn map_row(
     let identifier = r.take("Publisher Identifier");
     let logo = r.take("Publisher Logo");
     let home = r.take("Publisher Description");
-    let contact = r
-        .take("Publisher Contact Point")
-        .map(|c| c.trim_start_matches("mailto:").trim().to_owned());
+    let contact = r.take("Publisher Contact Point").map(|c| c.trim_start_matches("mailto:").trim().to_owned());
     let publisher = match name.as_deref().and_then(Slug::from_text) {
         Some(slug) => {
             put(&mut e, "owner", json!(slug.as_str()));
@@ -516,9 +458,7 @@ mod tests {
 
     #[test]
     fn page_addresses_become_slugs() {
-        let s = slug_from_url(
-            "https://digital.nhs.uk/developer/api-catalogue/personal-demographics-service-fhir/",
-        );
+        let s = slug_from_url("https://digital.nhs.uk/developer/api-catalogue/personal-demographics-service-fhir/");
         assert_eq!(s.unwrap().as_str(), "personal-demographics-service-fhir");
     }
 

@@ -8,14 +8,11 @@ use crate::catalogue::fields::ENTRY_FIELDS;
 
 pub fn read(content: &str) -> RawCatalogue {
     let mut raw = RawCatalogue::default();
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(content.as_bytes());
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(content.as_bytes());
     let headers: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|c| c.trim().to_owned()).collect(),
         Err(e) => {
-            raw.problems
-                .push(Problem::whole_file(format!("a CSV header row ({e})")));
+            raw.problems.push(Problem::whole_file(format!("a CSV header row ({e})")));
             return raw;
         }
     };
@@ -27,8 +24,7 @@ pub fn read(content: &str) -> RawCatalogue {
                 location: Some(Location::Row(1)),
                 column: Some(format!("{} (column {})", name, i + 1)),
                 value: None,
-                expected: "a field name from docs/catalogue-format.md, such as slug, title, status"
-                    .into(),
+                expected: "a field name from docs/catalogue-format.md, such as slug, title, status".into(),
             });
         }
         if headers[..i].contains(name) {

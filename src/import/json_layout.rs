@@ -12,11 +12,7 @@ pub fn read(content: &str) -> RawCatalogue {
         Ok(v) => v,
         Err(e) => {
             raw.problems.push(Problem {
-                location: Some(Location::Path(format!(
-                    "line {}, column {}",
-                    e.line(),
-                    e.column()
-                ))),
+                location: Some(Location::Path(format!("line {}, column {}", e.line(), e.column()))),
                 column: None,
                 value: None,
                 expected: format!("valid JSON ({e})"),
@@ -43,21 +39,14 @@ pub fn read(content: &str) -> RawCatalogue {
                         location: Some(Location::Path(key.clone())),
                         column: None,
                         value: None,
-                        expected: "only the keys format, vocabularies, organisations and entries"
-                            .into(),
+                        expected: "only the keys format, vocabularies, organisations and entries".into(),
                     });
                 }
             }
-            (
-                map.get("entries"),
-                map.get("organisations"),
-                map.get("vocabularies"),
-            )
+            (map.get("entries"), map.get("organisations"), map.get("vocabularies"))
         }
         _ => {
-            raw.problems.push(Problem::whole_file(
-                "a JSON object with entries, or a JSON list of entries",
-            ));
+            raw.problems.push(Problem::whole_file("a JSON object with entries, or a JSON list of entries"));
             return raw;
         }
     };
@@ -71,18 +60,13 @@ pub fn read(content: &str) -> RawCatalogue {
                             location: Some(Location::Path(format!("vocabularies.{key}"))),
                             column: None,
                             value: None,
-                            expected:
-                                "one of the vocabularies care_setting, topic, category, technology"
-                                    .into(),
+                            expected: "one of the vocabularies care_setting, topic, category, technology, synonym"
+                                .into(),
                         });
                         continue;
                     };
                     for (i, term) in list(&mut raw, terms, &format!("vocabularies.{key}")) {
-                        raw.terms.push((
-                            Location::Path(format!("vocabularies.{key}[{i}]")),
-                            vocabulary,
-                            term,
-                        ));
+                        raw.terms.push((Location::Path(format!("vocabularies.{key}[{i}]")), vocabulary, term));
                     }
                 }
             }
@@ -96,14 +80,12 @@ pub fn read(content: &str) -> RawCatalogue {
     }
     if let Some(v) = organisations {
         for (i, org) in list(&mut raw, v, "organisations") {
-            raw.organisations
-                .push((Location::Path(label("organisations", i, &org)), org));
+            raw.organisations.push((Location::Path(label("organisations", i, &org)), org));
         }
     }
     if let Some(v) = entries {
         for (i, entry) in list(&mut raw, v, "entries") {
-            raw.entries
-                .push((Location::Path(label("entries", i, &entry)), entry));
+            raw.entries.push((Location::Path(label("entries", i, &entry)), entry));
         }
     }
     raw
@@ -116,11 +98,7 @@ fn label(key: &str, i: usize, record: &serde_json::Map<String, Value>) -> String
     }
 }
 
-fn list(
-    raw: &mut RawCatalogue,
-    value: &Value,
-    path: &str,
-) -> Vec<(usize, serde_json::Map<String, Value>)> {
+fn list(raw: &mut RawCatalogue, value: &Value, path: &str) -> Vec<(usize, serde_json::Map<String, Value>)> {
     let Value::Array(items) = value else {
         raw.problems.push(Problem {
             location: Some(Location::Path(path.to_owned())),

@@ -13,9 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use crate::catalogue::{
-    Entry, FieldError, Organisation, Resolver, Slug, Term, Vocabularies, Vocabulary,
-};
+use crate::catalogue::{Entry, FieldError, Organisation, Resolver, Slug, Term, Vocabularies, Vocabulary};
 use crate::store::{ChangeSet, Store, Summary};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -28,28 +26,16 @@ pub enum Format {
 impl Format {
     /// Guesses the format from the file name and its first line.
     pub fn guess(path: &Path, content: &str) -> Option<Format> {
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase);
+        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
         match ext.as_deref() {
             Some("json") => Some(Format::Json),
             Some("csv") | Some("tsv") | Some("txt") | None => {
-                let first = content
-                    .trim_start_matches('\u{feff}')
-                    .lines()
-                    .next()
-                    .unwrap_or("");
+                let first = content.trim_start_matches('\u{feff}').lines().next().unwrap_or("");
                 if api_catalogue::looks_like(first) {
                     Some(Format::ApiCatalogue)
-                } else if first
-                    .split(',')
-                    .any(|c| c.trim().trim_matches('"') == "slug")
-                {
+                } else if first.split(',').any(|c| c.trim().trim_matches('"') == "slug") {
                     Some(Format::Csv)
-                } else if content.trim_start().starts_with('{')
-                    || content.trim_start().starts_with('[')
-                {
+                } else if content.trim_start().starts_with('{') || content.trim_start().starts_with('[') {
                     Some(Format::Json)
                 } else {
                     None
@@ -99,12 +85,7 @@ impl Problem {
     }
 
     pub fn whole_file(expected: impl Into<String>) -> Problem {
-        Problem {
-            location: None,
-            column: None,
-            value: None,
-            expected: expected.into(),
-        }
+        Problem { location: None, column: None, value: None, expected: expected.into() }
     }
 }
 
@@ -138,12 +119,7 @@ pub struct ImportError {
 impl fmt::Display for ImportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.problems.len();
-        writeln!(
-            f,
-            "{} has {n} problem{}; nothing was imported:",
-            self.file.display(),
-            if n == 1 { "" } else { "s" }
-        )?;
+        writeln!(f, "{} has {n} problem{}; nothing was imported:", self.file.display(), if n == 1 { "" } else { "s" })?;
         for p in &self.problems {
             writeln!(f, "  {}: {p}", self.file.display())?;
         }
@@ -175,20 +151,15 @@ pub fn read_file(
     format: Option<Format>,
     vocabularies: &Vocabularies,
 ) -> Result<RawCatalogue, ImportError> {
-    let fail = |p: Problem| ImportError {
-        file: path.to_owned(),
-        problems: vec![p],
-    };
-    let bytes = std::fs::read(path)
-        .map_err(|e| fail(Problem::whole_file(format!("a readable file ({e})"))))?;
+    let fail = |p: Problem| ImportError { file: path.to_owned(), problems: vec![p] };
+    let bytes = std::fs::read(path).map_err(|e| fail(Problem::whole_file(format!("a readable file ({e})"))))?;
     let content = String::from_utf8(bytes).map_err(|e| {
-        fail(Problem::whole_file(format!(
-            "UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        )))
+        fail(Problem::whole_file(format!("UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to())))
     })?;
     let format = format.or_else(|| Format::guess(path, &content)).ok_or_else(|| {
-        fail(Problem::whole_file("a file whose format can be told from its name or first line: give --format csv, json or api-catalogue"))
+        fail(Problem::whole_file(
+            "a file whose format can be told from its name or first line: give --format csv, json or api-catalogue",
+        ))
     })?;
     Ok(read_str(&content, format, vocabularies))
 }
@@ -219,7 +190,8 @@ impl Resolver for CatalogueResolver {
 
     fn organisation(&self, value: &str) -> Result<Slug, String> {
         self.organisations.get(&value.trim().to_lowercase()).cloned().ok_or_else(|| {
-            "a known organisation, by slug or name (add it to the directory first, or include it in a JSON import)".to_owned()
+            "a known organisation, by slug or name (add it to the directory first, or include it in a JSON import)"
+                .to_owned()
         })
     }
 
@@ -235,15 +207,11 @@ impl Resolver for CatalogueResolver {
 
 /// Checks raw records against the store and turns them into a change set,
 /// or returns every problem found.
-pub async fn plan(
-    store: &Store,
-    raw: RawCatalogue,
-) -> anyhow::Result<Result<ChangeSet, Vec<Problem>>> {
+pub async fn plan(store: &Store, raw: RawCatalogue) -> anyhow::Result<Result<ChangeSet, Vec<Problem>>> {
     let mut problems = raw.problems;
     let reported = raw.reported;
-    let not_reported = |location: &Location, e: &FieldError| {
-        !reported.iter().any(|(l, f)| l == location && *f == e.field)
-    };
+    let not_reported =
+        |location: &Location, e: &FieldError| !reported.iter().any(|(l, f)| l == location && *f == e.field);
     let mut set = ChangeSet::default();
 
     let mut vocabularies = store.vocabularies().await?;
@@ -257,43 +225,25 @@ pub async fn plan(
                 location: Some(location.clone()),
                 column: None,
                 value: None,
-                expected: format!(
-                    "a vocabulary term with slug, label, description and aliases ({e})"
-                ),
+                expected: format!("a vocabulary term with slug, label, description and aliases ({e})"),
             }),
         }
     }
 
     let existing_orgs = store.organisations().await?;
-    let mut resolver = CatalogueResolver {
-        vocabularies,
-        organisations: HashMap::new(),
-        entries: HashSet::new(),
-    };
+    let mut resolver = CatalogueResolver { vocabularies, organisations: HashMap::new(), entries: HashSet::new() };
     let add_org_names = |resolver: &mut CatalogueResolver, slug: &str, name: &str| {
         if let Ok(s) = Slug::parse(slug) {
             resolver.organisations.insert(slug.to_owned(), s.clone());
-            resolver
-                .organisations
-                .entry(name.trim().to_lowercase())
-                .or_insert(s);
+            resolver.organisations.entry(name.trim().to_lowercase()).or_insert(s);
         }
     };
     for org in &existing_orgs {
         add_org_names(&mut resolver, org.slug.as_str(), &org.name);
     }
     for (_, map) in &raw.organisations {
-        let slug = map
-            .get("slug")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .trim()
-            .to_owned();
-        let name = map
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+        let slug = map.get("slug").and_then(Value::as_str).unwrap_or_default().trim().to_owned();
+        let name = map.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
         add_org_names(&mut resolver, &slug, &name);
     }
     resolver.entries.extend(store.entry_slugs().await?);
@@ -324,10 +274,7 @@ pub async fn plan(
                 set.organisations.push(org);
             }
             Err(errors) => problems.extend(
-                errors
-                    .into_iter()
-                    .filter(|e| not_reported(location, e))
-                    .map(|e| Problem::at(location.clone(), e)),
+                errors.into_iter().filter(|e| not_reported(location, e)).map(|e| Problem::at(location.clone(), e)),
             ),
         }
     }
@@ -348,18 +295,11 @@ pub async fn plan(
                 set.entries.push(entry);
             }
             Err(errors) => problems.extend(
-                errors
-                    .into_iter()
-                    .filter(|e| not_reported(location, e))
-                    .map(|e| Problem::at(location.clone(), e)),
+                errors.into_iter().filter(|e| not_reported(location, e)).map(|e| Problem::at(location.clone(), e)),
             ),
         }
     }
-    Ok(if problems.is_empty() {
-        Ok(set)
-    } else {
-        Err(problems)
-    })
+    Ok(if problems.is_empty() { Ok(set) } else { Err(problems) })
 }
 
 /// An organisation as stored, with the fields it lacked taken from `new`.
@@ -410,22 +350,13 @@ pub async fn import_raw(
     let set = match plan(store, raw).await? {
         Ok(set) => set,
         Err(problems) => {
-            return Ok(Err(ImportError {
-                file: path.to_owned(),
-                problems,
-            }));
+            return Ok(Err(ImportError { file: path.to_owned(), problems }));
         }
     };
-    match store
-        .apply(&set, options.actor, options.dry_run, options.progress)
-        .await
-    {
+    match store.apply(&set, options.actor, options.dry_run, options.progress).await {
         Ok(summary) => Ok(Ok(summary)),
         Err(crate::store::WriteError::Database(e)) => Err(e),
-        Err(e) => Ok(Err(ImportError {
-            file: path.to_owned(),
-            problems: vec![Problem::whole_file(e.to_string())],
-        })),
+        Err(e) => Ok(Err(ImportError { file: path.to_owned(), problems: vec![Problem::whole_file(e.to_string())] })),
     }
 }
 

@@ -33,10 +33,7 @@ impl Store {
         rows.iter()
             .map(|r| {
                 let doc = |i: usize| -> anyhow::Result<Option<Value>> {
-                    r.get::<Option<String>, _>(i)
-                        .map(|t| serde_json::from_str(&t))
-                        .transpose()
-                        .map_err(Into::into)
+                    r.get::<Option<String>, _>(i).map(|t| serde_json::from_str(&t)).transpose().map_err(Into::into)
                 };
                 Ok(Change {
                     seq: r.get(0),
@@ -54,9 +51,7 @@ impl Store {
 
     /// The newest sequence number, or 0 for an empty log.
     pub async fn last_change_seq(&self) -> anyhow::Result<i64> {
-        let row = sqlx::query("SELECT MAX(seq) FROM changes")
-            .fetch_one(&self.pool)
-            .await?;
+        let row = sqlx::query("SELECT MAX(seq) FROM changes").fetch_one(&self.pool).await?;
         Ok(row.get::<Option<i64>, _>(0).unwrap_or(0))
     }
 }

@@ -3,6 +3,7 @@
 //! [`Store::apply`], which appends to the `changes` log in the same
 //! transaction.
 
+mod analytics;
 mod changes;
 mod query;
 mod write;
@@ -45,13 +46,13 @@ pub struct Store {
     write_lock: tokio::sync::Mutex<()>,
 }
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/0001_catalogue.sql"))];
+const MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("migrations/0001_catalogue.sql")), (2, include_str!("migrations/0002_search_queries.sql"))];
 
 impl Store {
     /// Opens (creating when needed) the SQLite store in a data directory.
     pub async fn open_data_dir(dir: &Path) -> anyhow::Result<Store> {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data directory {}", dir.display()))?;
         let file = dir.join("standards.db");
         Store::open(&format!("sqlite://{}?mode=rwc", file.display())).await
     }
@@ -65,9 +66,7 @@ impl Store {
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Backend::Postgres
         } else {
-            anyhow::bail!(
-                "unsupported database URL `{url}`: expected sqlite://FILE or postgres://USER@HOST/DATABASE"
-            );
+            anyhow::bail!("unsupported database URL `{url}`: expected sqlite://FILE or postgres://USER@HOST/DATABASE");
         };
         let options = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 10 })
@@ -83,23 +82,14 @@ impl Store {
                     Ok(())
                 })
             });
-        let pool = options.connect(url).await.with_context(|| {
-            format!(
-                "cannot connect to the {} database at {}",
-                backend.name(),
-                redact(url)
-            )
-        })?;
+        let pool = options
+            .connect(url)
+            .await
+            .with_context(|| format!("cannot connect to the {} database at {}", backend.name(), redact(url)))?;
         if backend == Backend::Sqlite {
-            sqlx::raw_sql("PRAGMA journal_mode = WAL")
-                .execute(&pool)
-                .await?;
+            sqlx::raw_sql("PRAGMA journal_mode = WAL").execute(&pool).await?;
         }
-        let store = Store {
-            pool,
-            backend,
-            write_lock: tokio::sync::Mutex::new(()),
-        };
+        let store = Store { pool, backend, write_lock: tokio::sync::Mutex::new(()) };
         store.migrate().await?;
         Ok(store)
     }
@@ -112,13 +102,13 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         if self.backend == Backend::Postgres {
             // Instances starting together must not migrate at the same time.
-            sqlx::query("SELECT pg_advisory_xact_lock(7305412)")
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query("SELECT pg_advisory_xact_lock(7305412)").execute(&mut *tx).await?;
         }
-        sqlx::raw_sql("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")
-            .execute(&mut *tx)
-            .await?;
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+        )
+        .execute(&mut *tx)
+        .await?;
         let applied: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations")
             .fetch_all(&mut *tx)
             .await?
@@ -134,10 +124,7 @@ impl Store {
                 Backend::Postgres => "BIGSERIAL PRIMARY KEY",
             };
             let sql = sql.replace("{{SEQ}}", seq);
-            sqlx::raw_sql(&sql)
-                .execute(&mut *tx)
-                .await
-                .with_context(|| format!("migration {version} failed"))?;
+            sqlx::raw_sql(&sql).execute(&mut *tx).await.with_context(|| format!("migration {version} failed"))?;
             sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
                 .bind(*version)
                 .bind(now().to_rfc3339())
@@ -171,8 +158,7 @@ impl Store {
                 continue;
             };
             let term = Term {
-                slug: crate::catalogue::Slug::parse(&row.get::<String, _>(1))
-                    .map_err(anyhow::Error::msg)?,
+                slug: crate::catalogue::Slug::parse(&row.get::<String, _>(1)).map_err(anyhow::Error::msg)?,
                 label: row.get(2),
                 description: row.get(3),
                 aliases: serde_json::from_str(&row.get::<String, _>(4))?,
@@ -183,47 +169,38 @@ impl Store {
     }
 
     pub async fn organisations(&self) -> anyhow::Result<Vec<Organisation>> {
-        let rows = sqlx::query(
-            "SELECT document, created_at, updated_at FROM organisations ORDER BY sort_name, slug",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query("SELECT document, created_at, updated_at FROM organisations ORDER BY sort_name, slug")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(organisation_from_row).collect()
     }
 
     pub async fn organisation(&self, slug: &str) -> anyhow::Result<Option<Organisation>> {
-        let row = sqlx::query(
-            "SELECT document, created_at, updated_at FROM organisations WHERE slug = $1",
-        )
-        .bind(slug)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query("SELECT document, created_at, updated_at FROM organisations WHERE slug = $1")
+            .bind(slug)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(organisation_from_row).transpose()
     }
 
     pub async fn entry(&self, slug: &str) -> anyhow::Result<Option<Entry>> {
-        let row =
-            sqlx::query("SELECT document, created_at, updated_at FROM entries WHERE slug = $1")
-                .bind(slug)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query("SELECT document, created_at, updated_at FROM entries WHERE slug = $1")
+            .bind(slug)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(entry_from_row).transpose()
     }
 
     /// Every entry, ordered by slug.
     pub async fn entries(&self) -> anyhow::Result<Vec<Entry>> {
-        let rows =
-            sqlx::query("SELECT document, created_at, updated_at FROM entries ORDER BY slug")
-                .fetch_all(&self.pool)
-                .await?;
+        let rows = sqlx::query("SELECT document, created_at, updated_at FROM entries ORDER BY slug")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(entry_from_row).collect()
     }
 
     pub async fn entry_count(&self) -> anyhow::Result<i64> {
-        Ok(sqlx::query("SELECT COUNT(*) FROM entries")
-            .fetch_one(&self.pool)
-            .await?
-            .get(0))
+        Ok(sqlx::query("SELECT COUNT(*) FROM entries").fetch_one(&self.pool).await?.get(0))
     }
 
     /// The slugs of entries that link to `slug`, with the kind of link.
@@ -262,16 +239,15 @@ fn parse_time(text: &str) -> anyhow::Result<DateTime<Utc>> {
 }
 
 fn entry_from_row(row: &AnyRow) -> anyhow::Result<Entry> {
-    let mut entry: Entry = serde_json::from_str(&row.get::<String, _>(0))
-        .context("bad entry document in the store")?;
+    let mut entry: Entry = serde_json::from_str(&row.get::<String, _>(0)).context("bad entry document in the store")?;
     entry.created_at = Some(parse_time(&row.get::<String, _>(1))?);
     entry.updated_at = Some(parse_time(&row.get::<String, _>(2))?);
     Ok(entry)
 }
 
 fn organisation_from_row(row: &AnyRow) -> anyhow::Result<Organisation> {
-    let mut org: Organisation = serde_json::from_str(&row.get::<String, _>(0))
-        .context("bad organisation document in the store")?;
+    let mut org: Organisation =
+        serde_json::from_str(&row.get::<String, _>(0)).context("bad organisation document in the store")?;
     org.created_at = Some(parse_time(&row.get::<String, _>(1))?);
     org.updated_at = Some(parse_time(&row.get::<String, _>(2))?);
     Ok(org)
@@ -283,12 +259,7 @@ pub fn redact(url: &str) -> String {
         (Some(scheme), Some(at)) if at > scheme => {
             let credentials = &url[scheme + 3..at];
             match credentials.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &url[..scheme + 3],
-                    &credentials[..colon],
-                    &url[at..]
-                ),
+                Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &credentials[..colon], &url[at..]),
                 None => url.to_owned(),
             }
         }
@@ -299,9 +270,7 @@ pub fn redact(url: &str) -> String {
 impl Store {
     /// The slugs of every entry, for checking links.
     pub async fn entry_slugs(&self) -> anyhow::Result<Vec<String>> {
-        let rows = sqlx::query("SELECT slug FROM entries")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query("SELECT slug FROM entries").fetch_all(&self.pool).await?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
@@ -309,10 +278,7 @@ impl Store {
     /// (care settings, topics, categories, technologies). They are data:
     /// editors change them later like any other record.
     pub async fn seed_vocabularies(&self) -> anyhow::Result<()> {
-        let count: i64 = sqlx::query("SELECT COUNT(*) FROM vocabulary_terms")
-            .fetch_one(&self.pool)
-            .await?
-            .get(0);
+        let count: i64 = sqlx::query("SELECT COUNT(*) FROM vocabulary_terms").fetch_one(&self.pool).await?.get(0);
         if count > 0 {
             return Ok(());
         }

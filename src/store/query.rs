@@ -75,33 +75,25 @@ impl Sql {
     }
 
     fn placeholders<I: IntoIterator<Item = String>>(&mut self, values: I) -> String {
-        values
-            .into_iter()
-            .map(|v| self.placeholder(Param::Text(v)))
-            .collect::<Vec<_>>()
-            .join(", ")
+        values.into_iter().map(|v| self.placeholder(Param::Text(v))).collect::<Vec<_>>().join(", ")
     }
 }
 
 impl Store {
     /// One page of entries matching the query, and how many match in all.
     pub async fn list_entries(&self, q: &EntryQuery) -> anyhow::Result<(i64, Vec<Entry>)> {
-        let mut sql = Sql {
-            clauses: Vec::new(),
-            params: Vec::new(),
-        };
-        for (vocabulary, values) in [
-            ("care_setting", &q.care_settings),
-            ("topic", &q.topics),
-            ("technology", &q.technologies),
-        ] {
+        let mut sql = Sql { clauses: Vec::new(), params: Vec::new() };
+        for (vocabulary, values) in
+            [("care_setting", &q.care_settings), ("topic", &q.topics), ("technology", &q.technologies)]
+        {
             if values.is_empty() {
                 continue;
             }
             let v = sql.placeholder(Param::Text(vocabulary.to_owned()));
             let list = sql.placeholders(values.iter().map(|s| s.to_string()));
-            sql.clauses
-                .push(format!("e.id IN (SELECT entry_id FROM entry_terms WHERE vocabulary = {v} AND term IN ({list}))"));
+            sql.clauses.push(format!(
+                "e.id IN (SELECT entry_id FROM entry_terms WHERE vocabulary = {v} AND term IN ({list}))"
+            ));
         }
         if !q.categories.is_empty() {
             let list = sql.placeholders(q.categories.iter().map(|s| s.to_string()));
@@ -117,19 +109,14 @@ impl Store {
         }
         if !q.owners.is_empty() {
             let list = sql.placeholders(q.owners.iter().map(|s| s.to_string()));
-            sql.clauses.push(format!(
-                "e.owner_id IN (SELECT id FROM organisations WHERE slug IN ({list}))"
-            ));
+            sql.clauses.push(format!("e.owner_id IN (SELECT id FROM organisations WHERE slug IN ({list}))"));
         }
         if let Some(mandated) = q.mandated {
             let p = sql.placeholder(Param::Int(i64::from(mandated)));
             sql.clauses.push(format!("e.mandated = {p}"));
         }
-        let filter = if sql.clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", sql.clauses.join(" AND "))
-        };
+        let filter =
+            if sql.clauses.is_empty() { String::new() } else { format!(" WHERE {}", sql.clauses.join(" AND ")) };
 
         let count_sql = format!("SELECT COUNT(*) FROM entries e{filter}");
         let mut count = sqlx::query(&count_sql);
@@ -155,10 +142,7 @@ impl Store {
             };
         }
         let rows = page.fetch_all(&self.pool).await?;
-        let entries = rows
-            .iter()
-            .map(entry_from_row)
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let entries = rows.iter().map(entry_from_row).collect::<anyhow::Result<Vec<_>>>()?;
         Ok((total, entries))
     }
 }

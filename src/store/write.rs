@@ -58,10 +58,7 @@ pub struct Summary {
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
     #[error("entry `{slug}` cannot be deleted: {}", .linked_from.iter().map(|(s, k)| format!("`{s}` lists it in {k}")).collect::<Vec<_>>().join(", "))]
-    StillLinked {
-        slug: String,
-        linked_from: Vec<(String, String)>,
-    },
+    StillLinked { slug: String, linked_from: Vec<(String, String)> },
     #[error("entry `{0}` does not exist")]
     NoSuchEntry(String),
     #[error("entry `{slug}` has id {id}, which another entry already has")]
@@ -100,25 +97,17 @@ impl Store {
                 let mut tx = self.pool.begin().await?;
                 // Writers across instances take turns so change sequence
                 // numbers become visible in order; followers rely on that.
-                sqlx::query("LOCK TABLE changes IN EXCLUSIVE MODE")
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query("LOCK TABLE changes IN EXCLUSIVE MODE").execute(&mut *tx).await?;
                 tx
             }
         };
         let mut summary = Summary::default();
         let at = now().to_rfc3339();
-        let mut log = ChangeLog {
-            actor,
-            at: &at,
-            last_seq: None,
-        };
+        let mut log = ChangeLog { actor, at: &at, last_seq: None };
 
         let positions = term_positions(&mut tx).await?;
         for (vocabulary, term) in &set.terms {
-            let next = positions.get(vocabulary.key()).copied().unwrap_or(0)
-                + 1
-                + summary.terms_created as i64;
+            let next = positions.get(vocabulary.key()).copied().unwrap_or(0) + 1 + summary.terms_created as i64;
             match upsert_term(&mut tx, &mut log, *vocabulary, term, next).await? {
                 Outcome::Created => summary.terms_created += 1,
                 Outcome::Updated => summary.terms_updated += 1,
@@ -201,14 +190,10 @@ impl ChangeLog<'_> {
 }
 
 async fn term_positions(tx: &mut Transaction<'_, Any>) -> Result<HashMap<String, i64>, WriteError> {
-    let rows =
-        sqlx::query("SELECT vocabulary, MAX(position) FROM vocabulary_terms GROUP BY vocabulary")
-            .fetch_all(&mut **tx)
-            .await?;
-    Ok(rows
-        .iter()
-        .map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1)))
-        .collect())
+    let rows = sqlx::query("SELECT vocabulary, MAX(position) FROM vocabulary_terms GROUP BY vocabulary")
+        .fetch_all(&mut **tx)
+        .await?;
+    Ok(rows.iter().map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1))).collect())
 }
 
 fn term_json(vocabulary: Vocabulary, term: &Term) -> Value {
@@ -223,11 +208,12 @@ async fn upsert_term(
     term: &Term,
     next_position: i64,
 ) -> Result<Outcome, WriteError> {
-    let existing = sqlx::query("SELECT label, description, aliases FROM vocabulary_terms WHERE vocabulary = $1 AND slug = $2")
-        .bind(vocabulary.key())
-        .bind(term.slug.as_str())
-        .fetch_optional(&mut **tx)
-        .await?;
+    let existing =
+        sqlx::query("SELECT label, description, aliases FROM vocabulary_terms WHERE vocabulary = $1 AND slug = $2")
+            .bind(vocabulary.key())
+            .bind(term.slug.as_str())
+            .fetch_optional(&mut **tx)
+            .await?;
     let aliases = serde_json::to_string(&term.aliases).context("aliases")?;
     let after = term_json(vocabulary, term);
     let id = format!("{}/{}", vocabulary.key(), term.slug);
@@ -244,8 +230,7 @@ async fn upsert_term(
             .bind(next_position)
             .execute(&mut **tx)
             .await?;
-            log.append(tx, "term", &id, Action::Create, None, Some(&after))
-                .await?;
+            log.append(tx, "term", &id, Action::Create, None, Some(&after)).await?;
             Ok(Outcome::Created)
         }
         Some(row) => {
@@ -253,8 +238,7 @@ async fn upsert_term(
                 slug: term.slug.clone(),
                 label: row.get(0),
                 description: row.get(1),
-                aliases: serde_json::from_str(&row.get::<String, _>(2))
-                    .context("aliases in the store")?,
+                aliases: serde_json::from_str(&row.get::<String, _>(2)).context("aliases in the store")?,
             };
             if &before == term {
                 return Ok(Outcome::Unchanged);
@@ -267,15 +251,7 @@ async fn upsert_term(
                 .bind(&aliases)
                 .execute(&mut **tx)
                 .await?;
-            log.append(
-                tx,
-                "term",
-                &id,
-                Action::Update,
-                Some(&term_json(vocabulary, &before)),
-                Some(&after),
-            )
-            .await?;
+            log.append(tx, "term", &id, Action::Update, Some(&term_json(vocabulary, &before)), Some(&after)).await?;
             Ok(Outcome::Updated)
         }
     }
@@ -314,21 +290,12 @@ async fn upsert_organisation(
             .bind(&at)
             .execute(&mut **tx)
             .await?;
-            log.append(
-                tx,
-                "organisation",
-                &org.id.to_string(),
-                Action::Create,
-                None,
-                Some(&after),
-            )
-            .await?;
+            log.append(tx, "organisation", &org.id.to_string(), Action::Create, None, Some(&after)).await?;
             Ok(Outcome::Created)
         }
         Some(row) => {
             let id: String = row.get(0);
-            let before: Value =
-                serde_json::from_str(&row.get::<String, _>(1)).context("organisation document")?;
+            let before: Value = serde_json::from_str(&row.get::<String, _>(1)).context("organisation document")?;
             // The id is the organisation's identity: it never changes.
             let mut org = org.clone();
             org.id = id.parse().context("organisation id in the store")?;
@@ -336,38 +303,25 @@ async fn upsert_organisation(
             if before == after {
                 return Ok(Outcome::Unchanged);
             }
-            sqlx::query("UPDATE organisations SET name = $2, sort_name = $3, document = $4, updated_at = $5 WHERE id = $1")
-                .bind(&id)
-                .bind(&org.name)
-                .bind(org.name.to_lowercase())
-                .bind(after.to_string())
-                .bind(&at)
-                .execute(&mut **tx)
-                .await?;
-            log.append(
-                tx,
-                "organisation",
-                &id,
-                Action::Update,
-                Some(&before),
-                Some(&after),
+            sqlx::query(
+                "UPDATE organisations SET name = $2, sort_name = $3, document = $4, updated_at = $5 WHERE id = $1",
             )
+            .bind(&id)
+            .bind(&org.name)
+            .bind(org.name.to_lowercase())
+            .bind(after.to_string())
+            .bind(&at)
+            .execute(&mut **tx)
             .await?;
+            log.append(tx, "organisation", &id, Action::Update, Some(&before), Some(&after)).await?;
             Ok(Outcome::Updated)
         }
     }
 }
 
-async fn id_of(
-    tx: &mut Transaction<'_, Any>,
-    table: &str,
-    slug: &str,
-) -> Result<Option<String>, WriteError> {
+async fn id_of(tx: &mut Transaction<'_, Any>, table: &str, slug: &str) -> Result<Option<String>, WriteError> {
     let sql = format!("SELECT id FROM {table} WHERE slug = $1");
-    let row = sqlx::query(&sql)
-        .bind(slug)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let row = sqlx::query(&sql).bind(slug).fetch_optional(&mut **tx).await?;
     Ok(row.map(|r| r.get(0)))
 }
 
@@ -387,23 +341,14 @@ async fn upsert_entry(
     let (outcome, id, before) = match existing {
         None => {
             let id = entry.id.to_string();
-            if sqlx::query("SELECT 1 FROM entries WHERE id = $1")
-                .bind(&id)
-                .fetch_optional(&mut **tx)
-                .await?
-                .is_some()
-            {
-                return Err(WriteError::DuplicateId {
-                    slug: entry.slug.to_string(),
-                    id,
-                });
+            if sqlx::query("SELECT 1 FROM entries WHERE id = $1").bind(&id).fetch_optional(&mut **tx).await?.is_some() {
+                return Err(WriteError::DuplicateId { slug: entry.slug.to_string(), id });
             }
             (Outcome::Created, id, None)
         }
         Some(row) => {
             let id: String = row.get(0);
-            let before: Value =
-                serde_json::from_str(&row.get::<String, _>(1)).context("entry document")?;
+            let before: Value = serde_json::from_str(&row.get::<String, _>(1)).context("entry document")?;
             (Outcome::Updated, id, Some(before))
         }
     };
@@ -452,26 +397,13 @@ async fn upsert_entry(
             .bind(&at)
             .execute(&mut **tx)
             .await?;
-            sqlx::query("DELETE FROM entry_terms WHERE entry_id = $1")
-                .bind(&id)
-                .execute(&mut **tx)
-                .await?;
+            sqlx::query("DELETE FROM entry_terms WHERE entry_id = $1").bind(&id).execute(&mut **tx).await?;
         }
     }
     let terms = std::iter::once((Vocabulary::Category, &entry.category))
-        .chain(
-            entry
-                .care_settings
-                .iter()
-                .map(|t| (Vocabulary::CareSetting, t)),
-        )
+        .chain(entry.care_settings.iter().map(|t| (Vocabulary::CareSetting, t)))
         .chain(entry.topics.iter().map(|t| (Vocabulary::Topic, t)))
-        .chain(
-            entry
-                .technologies
-                .iter()
-                .map(|t| (Vocabulary::Technology, t)),
-        );
+        .chain(entry.technologies.iter().map(|t| (Vocabulary::Technology, t)));
     for (vocabulary, term) in terms {
         sqlx::query("INSERT INTO entry_terms (entry_id, vocabulary, term) VALUES ($1, $2, $3)")
             .bind(&id)
@@ -479,42 +411,19 @@ async fn upsert_entry(
             .bind(term.as_str())
             .execute(&mut **tx)
             .await
-            .with_context(|| {
-                format!(
-                    "entry `{}`: unknown {} `{term}`",
-                    entry.slug,
-                    vocabulary.noun()
-                )
-            })?;
+            .with_context(|| format!("entry `{}`: unknown {} `{term}`", entry.slug, vocabulary.noun()))?;
     }
-    let action = if before.is_some() {
-        Action::Update
-    } else {
-        Action::Create
-    };
-    log.append(tx, "entry", &id, action, before.as_ref(), Some(&after))
-        .await?;
+    let action = if before.is_some() { Action::Update } else { Action::Create };
+    log.append(tx, "entry", &id, action, before.as_ref(), Some(&after)).await?;
     Ok((outcome, id))
 }
 
-async fn write_links(
-    tx: &mut Transaction<'_, Any>,
-    id: &str,
-    entry: &Entry,
-) -> Result<(), WriteError> {
-    sqlx::query("DELETE FROM entry_links WHERE entry_id = $1")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+async fn write_links(tx: &mut Transaction<'_, Any>, id: &str, entry: &Entry) -> Result<(), WriteError> {
+    sqlx::query("DELETE FROM entry_links WHERE entry_id = $1").bind(id).execute(&mut **tx).await?;
     for (kind, target) in entry.links() {
         let target_id = id_of(tx, "entries", target.as_str())
             .await?
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "entry `{}`: {kind} names `{target}`, which does not exist",
-                    entry.slug
-                )
-            })?;
+            .ok_or_else(|| anyhow::anyhow!("entry `{}`: {kind} names `{target}`, which does not exist", entry.slug))?;
         sqlx::query("INSERT INTO entry_links (entry_id, kind, target_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .bind(id)
             .bind(kind)
@@ -525,11 +434,7 @@ async fn write_links(
     Ok(())
 }
 
-async fn delete_entry(
-    tx: &mut Transaction<'_, Any>,
-    log: &mut ChangeLog<'_>,
-    slug: &Slug,
-) -> Result<(), WriteError> {
+async fn delete_entry(tx: &mut Transaction<'_, Any>, log: &mut ChangeLog<'_>, slug: &Slug) -> Result<(), WriteError> {
     let row = sqlx::query("SELECT id, document FROM entries WHERE slug = $1")
         .bind(slug.as_str())
         .fetch_optional(&mut **tx)
@@ -546,16 +451,9 @@ async fn delete_entry(
     .await?;
     if !linked.is_empty() {
         let linked_from = linked.iter().map(|r| (r.get(0), r.get(1))).collect();
-        return Err(WriteError::StillLinked {
-            slug: slug.to_string(),
-            linked_from,
-        });
+        return Err(WriteError::StillLinked { slug: slug.to_string(), linked_from });
     }
-    sqlx::query("DELETE FROM entries WHERE id = $1")
-        .bind(&id)
-        .execute(&mut **tx)
-        .await?;
-    log.append(tx, "entry", &id, Action::Delete, Some(&before), None)
-        .await?;
+    sqlx::query("DELETE FROM entries WHERE id = $1").bind(&id).execute(&mut **tx).await?;
+    log.append(tx, "entry", &id, Action::Delete, Some(&before), None).await?;
     Ok(())
 }

@@ -19,8 +19,7 @@ pub fn api_catalogue_csv() -> PathBuf {
 
 /// The PostgreSQL server tests use; CI starts it at this address.
 pub fn postgres_url() -> String {
-    std::env::var("STANDARDS_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+    std::env::var("STANDARDS_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,37 +41,21 @@ impl TestStore {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
-                let url = format!(
-                    "sqlite://{}?mode=rwc",
-                    dir.path().join("standards.db").display()
-                );
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("standards.db").display());
                 let store = Store::open(&url).await.unwrap();
                 store.seed_vocabularies().await.unwrap();
-                TestStore {
-                    store: Arc::new(store),
-                    url,
-                    _dir: Some(dir),
-                    schema: None,
-                }
+                TestStore { store: Arc::new(store), url, _dir: Some(dir), schema: None }
             }
             Backend::Postgres => {
                 let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
                 let admin = postgres_url();
                 let mut conn = connect_admin(&admin).await;
-                sqlx::raw_sql(&format!("CREATE SCHEMA {schema}"))
-                    .execute(&mut conn)
-                    .await
-                    .unwrap();
+                sqlx::raw_sql(&format!("CREATE SCHEMA {schema}")).execute(&mut conn).await.unwrap();
                 let sep = if admin.contains('?') { '&' } else { '?' };
                 let url = format!("{admin}{sep}options=-c%20search_path%3D{schema}");
                 let store = Store::open(&url).await.unwrap();
                 store.seed_vocabularies().await.unwrap();
-                TestStore {
-                    store: Arc::new(store),
-                    url,
-                    _dir: None,
-                    schema: Some(schema),
-                }
+                TestStore { store: Arc::new(store), url, _dir: None, schema: Some(schema) }
             }
         }
     }
@@ -86,10 +69,7 @@ impl TestStore {
         self.store.close().await;
         if let Some(schema) = &self.schema {
             let mut conn = connect_admin(&postgres_url()).await;
-            sqlx::raw_sql(&format!("DROP SCHEMA {schema} CASCADE"))
-                .execute(&mut conn)
-                .await
-                .unwrap();
+            sqlx::raw_sql(&format!("DROP SCHEMA {schema} CASCADE")).execute(&mut conn).await.unwrap();
         }
     }
 }
@@ -115,20 +95,15 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let store = test_store.store.clone();
+        let state = standards::api::AppState::new(test_store.store.clone()).await.unwrap();
         let handle = tokio::spawn(async move {
-            standards::server::serve(listener, store, async {
+            standards::server::serve(listener, state, async {
                 let _ = rx.await;
             })
             .await
             .unwrap();
         });
-        TestServer {
-            base: format!("http://{addr}"),
-            test_store,
-            stop: Some(tx),
-            handle: Some(handle),
-        }
+        TestServer { base: format!("http://{addr}"), test_store, stop: Some(tx), handle: Some(handle) }
     }
 
     /// A server over the demo catalogue.

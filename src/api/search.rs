@@ -1,0 +1,56 @@
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde_json::json;
+
+use super::params::Params;
+use super::standards::{LIST_PARAMS, entry_query};
+use super::{AppState, Problem, json_with_etag};
+use crate::search::{SearchRequest, SearchSort};
+
+pub async fn search(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let mut allowed = LIST_PARAMS.to_vec();
+    allowed.push("q");
+    let mut params = Params::parse(raw.as_deref(), &allowed);
+    let filters = entry_query(&state, &mut params).await?;
+    let sort = params
+        .each("sort", |v| SearchSort::parse(v).ok_or_else(|| format!("one of {}", SearchSort::NAMES.join(", "))))
+        .last()
+        .copied()
+        .unwrap_or_default();
+    let q = params.one("q").unwrap_or("").chars().take(500).collect::<String>();
+    params.finish()?;
+    let request = SearchRequest { q, page: filters.page, per_page: filters.per_page, filters, sort };
+    let response = state.search.search(&request);
+    Ok(json_with_etag(&headers, &response))
+}
+
+pub async fn suggest(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let params = Params::parse(raw.as_deref(), &["q"]);
+    let q = params.one("q").unwrap_or("").chars().take(200).collect::<String>();
+    params.finish()?;
+    let suggestions = state.search.suggest(&q);
+    Ok(json_with_etag(&headers, &json!({"query": q, "suggestions": suggestions})))
+}
+
+/// What people search for and what finds nothing, for editors.
+pub async fn analytics(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let mut params = Params::parse(raw.as_deref(), &["limit"]);
+    let limit = params.number("limit", 20, 1, 500);
+    params.finish()?;
+    state.search.analytics.flush(&state.store).await?;
+    let (top, zero) = state.store.search_statistics(i64::from(limit)).await?;
+    Ok(json_with_etag(&headers, &json!({"top_queries": top, "zero_result_queries": zero})))
+}

@@ -1,0 +1,844 @@
+//! The in-memory search index: an inverted index over weighted fields with
+//! BM25 scoring, typo-tolerant and prefix term expansion, synonym groups,
+//! phrases, and per-document facet values for filters and counts.
+//!
+//! It is derived data: built from the store at start-up and kept current
+//! from the changes log. Nothing in it is not also in the store.
+
+use std::collections::{HashMap, HashSet};
+
+use super::text::{self, allowed_typos, bounded_distance, is_stop_word, stem};
+use crate::catalogue::{Entry, Organisation, Vocabularies, Vocabulary};
+
+/// The facets, in the order the API lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Facet {
+    Category,
+    Status,
+    CareSetting,
+    Topic,
+    Technology,
+    Owner,
+    Type,
+    Mandated,
+}
+
+impl Facet {
+    pub const ALL: [Facet; 8] = [
+        Facet::Category,
+        Facet::Status,
+        Facet::CareSetting,
+        Facet::Topic,
+        Facet::Technology,
+        Facet::Owner,
+        Facet::Type,
+        Facet::Mandated,
+    ];
+
+    /// The name used for the filter parameter and in `facets`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Facet::Category => "category",
+            Facet::Status => "status",
+            Facet::CareSetting => "care_setting",
+            Facet::Topic => "topic",
+            Facet::Technology => "technology",
+            Facet::Owner => "owner",
+            Facet::Type => "type",
+            Facet::Mandated => "mandated",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+const FACETS: usize = Facet::ALL.len();
+
+/// How much a word counts, by the field it is in.
+const TITLE: f32 = 6.0;
+const ALTERNATIVE_NAME: f32 = 5.0;
+const REFERENCE_CODE: f32 = 5.0;
+const SUMMARY: f32 = 2.0;
+const TAG: f32 = 1.5;
+const OWNER: f32 = 1.5;
+const LABEL: f32 = 1.0;
+const DESCRIPTION: f32 = 1.0;
+
+/// A typo or a prefix is worth less than the word itself.
+const ONE_TYPO: f32 = 0.45;
+const TWO_TYPOS: f32 = 0.3;
+const PREFIX: f32 = 0.6;
+const PLURAL: f32 = 0.9;
+
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+
+#[derive(Debug, Clone)]
+pub struct Doc {
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub entry_type: &'static str,
+    pub status: &'static str,
+    pub owner: String,
+    pub sort_title: String,
+    pub updated_at: i64,
+    pub comply_by: Option<chrono::NaiveDate>,
+    /// The searchable text, fields separated by newlines, for phrases.
+    pub text: String,
+    pub description: String,
+    facets: [Vec<u32>; FACETS],
+    names: Vec<String>,
+    terms: Vec<(u32, f32)>,
+    length: f32,
+    alive: bool,
+}
+
+#[derive(Debug, Default)]
+struct Term {
+    text: String,
+    postings: Vec<(u32, f32)>,
+    /// Live documents holding the term.
+    df: u32,
+}
+
+/// Values of one facet: slug to id, and each id's label.
+#[derive(Debug, Default)]
+struct Values {
+    ids: HashMap<String, u32>,
+    slugs: Vec<String>,
+    labels: Vec<String>,
+}
+
+impl Values {
+    fn id(&mut self, slug: &str, label: &str) -> u32 {
+        if let Some(&id) = self.ids.get(slug) {
+            self.labels[id as usize] = label.to_owned();
+            return id;
+        }
+        let id = self.slugs.len() as u32;
+        self.ids.insert(slug.to_owned(), id);
+        self.slugs.push(slug.to_owned());
+        self.labels.push(label.to_owned());
+        id
+    }
+}
+
+/// A synonym group: every form means the same thing.
+#[derive(Debug, Clone)]
+struct Synonyms {
+    key: String,
+    /// Each form as its lower-case words, stop words kept.
+    forms: Vec<Vec<String>>,
+}
+
+#[derive(Default)]
+pub struct Index {
+    docs: Vec<Doc>,
+    by_slug: HashMap<String, u32>,
+    term_ids: HashMap<String, u32>,
+    terms: Vec<Term>,
+    /// Term ids by the length of their text in characters, for typo search.
+    by_length: Vec<Vec<u32>>,
+    /// Term ids in text order, for prefix search; rebuilt when stale.
+    sorted: Vec<u32>,
+    sorted_stale: bool,
+    values: [Values; FACETS],
+    /// Facet value order for display: vocabulary order, else by count.
+    value_order: [Vec<String>; FACETS],
+    synonyms: Vec<Synonyms>,
+    /// First word of a synonym form to the groups it may start.
+    synonym_starts: HashMap<String, Vec<usize>>,
+    /// Titles, other names and reference codes, as words joined by spaces,
+    /// to the documents they name: typing a name exactly puts it first.
+    names: HashMap<String, Vec<u32>>,
+    total_length: f64,
+    alive: usize,
+}
+
+/// What labels and names documents are indexed with.
+pub struct Context<'a> {
+    pub vocabularies: &'a Vocabularies,
+    pub organisations: &'a HashMap<String, Organisation>,
+}
+
+fn synonym_term(key: &str) -> String {
+    format!("\u{1}{key}")
+}
+
+impl Index {
+    pub fn new(vocabularies: &Vocabularies) -> Index {
+        let mut index = Index::default();
+        index.set_vocabularies(vocabularies);
+        index
+    }
+
+    /// Synonym groups come from the `synonym` vocabulary and from the other
+    /// vocabularies' aliases: all editable data.
+    pub fn set_vocabularies(&mut self, vocabularies: &Vocabularies) {
+        let mut groups = Vec::new();
+        for vocabulary in Vocabulary::ALL {
+            for term in vocabularies.terms(vocabulary) {
+                if vocabulary != Vocabulary::Synonym && term.aliases.is_empty() {
+                    continue;
+                }
+                let mut forms: Vec<Vec<String>> = Vec::new();
+                for form in std::iter::once(&term.label).chain(&term.aliases) {
+                    let words: Vec<String> = text::tokens(form).into_iter().map(|t| t.text).collect();
+                    if !words.is_empty() && !forms.contains(&words) {
+                        forms.push(words);
+                    }
+                }
+                if forms.len() > 1 {
+                    groups.push(Synonyms { key: format!("{}:{}", vocabulary.key(), term.slug), forms });
+                }
+            }
+        }
+        self.synonym_starts.clear();
+        for (i, g) in groups.iter().enumerate() {
+            for form in &g.forms {
+                let starts = self.synonym_starts.entry(form[0].clone()).or_default();
+                if !starts.contains(&i) {
+                    starts.push(i);
+                }
+            }
+        }
+        self.synonyms = groups;
+        let mut order: [Vec<String>; FACETS] = Default::default();
+        for (facet, vocabulary) in [
+            (Facet::Category, Vocabulary::Category),
+            (Facet::CareSetting, Vocabulary::CareSetting),
+            (Facet::Topic, Vocabulary::Topic),
+            (Facet::Technology, Vocabulary::Technology),
+        ] {
+            order[facet.index()] = vocabularies.terms(vocabulary).iter().map(|t| t.slug.to_string()).collect();
+        }
+        order[Facet::Status.index()] = crate::catalogue::Status::ALL.iter().map(|s| s.slug().to_owned()).collect();
+        order[Facet::Type.index()] = vec!["standard".into(), "api".into()];
+        order[Facet::Mandated.index()] = vec!["true".into(), "false".into()];
+        self.value_order = order;
+    }
+
+    pub fn len(&self) -> usize {
+        self.alive
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.alive == 0
+    }
+
+    pub fn doc(&self, id: u32) -> &Doc {
+        &self.docs[id as usize]
+    }
+
+    pub fn facet_label(&self, facet: Facet, id: u32) -> (&str, &str) {
+        let v = &self.values[facet.index()];
+        (&v.slugs[id as usize], &v.labels[id as usize])
+    }
+
+    pub fn facet_value_id(&self, facet: Facet, slug: &str) -> Option<u32> {
+        self.values[facet.index()].ids.get(slug).copied()
+    }
+
+    pub fn facet_value_count(&self, facet: Facet) -> usize {
+        self.values[facet.index()].slugs.len()
+    }
+
+    pub fn doc_facets(&self, id: u32, facet: Facet) -> &[u32] {
+        &self.docs[id as usize].facets[facet.index()]
+    }
+
+    pub fn is_alive(&self, id: u32) -> bool {
+        self.docs[id as usize].alive
+    }
+
+    pub fn live_docs(&self) -> impl Iterator<Item = u32> + '_ {
+        self.docs.iter().enumerate().filter(|(_, d)| d.alive).map(|(i, _)| i as u32)
+    }
+
+    /// Display order of a facet's value slugs, when it has a fixed one.
+    pub fn value_order(&self, facet: Facet) -> &[String] {
+        &self.value_order[facet.index()]
+    }
+
+    fn term_id(&mut self, text: &str) -> u32 {
+        if let Some(&id) = self.term_ids.get(text) {
+            return id;
+        }
+        let id = self.terms.len() as u32;
+        self.term_ids.insert(text.to_owned(), id);
+        self.terms.push(Term { text: text.to_owned(), postings: Vec::new(), df: 0 });
+        let len = text.chars().count();
+        if self.by_length.len() <= len {
+            self.by_length.resize(len + 1, Vec::new());
+        }
+        self.by_length[len].push(id);
+        self.sorted_stale = true;
+        id
+    }
+
+    /// Adds or replaces the entry with this slug.
+    pub fn upsert(&mut self, entry: &Entry, ctx: &Context<'_>) {
+        self.remove(entry.slug.as_str());
+        let id = self.docs.len() as u32;
+        let mut weights: HashMap<String, f32> = HashMap::new();
+        let mut length = 0.0f32;
+        let mut text_parts: Vec<&str> = Vec::new();
+        let owner_name = ctx.organisations.get(entry.owner.as_str()).map_or(entry.owner.as_str(), |o| o.name.as_str());
+        let labels: Vec<String> = [
+            (Vocabulary::Category, std::slice::from_ref(&entry.category)),
+            (Vocabulary::CareSetting, entry.care_settings.as_slice()),
+            (Vocabulary::Topic, entry.topics.as_slice()),
+            (Vocabulary::Technology, entry.technologies.as_slice()),
+        ]
+        .iter()
+        .flat_map(|(v, slugs)| {
+            slugs.iter().map(|s| ctx.vocabularies.term(*v, s.as_str()).map_or(s.to_string(), |t| t.label.clone()))
+        })
+        .collect();
+        let mut add = |text: &str, boost: f32, weights: &mut HashMap<String, f32>| {
+            let mut raw: Vec<String> = Vec::new();
+            for token in text::tokens(text) {
+                raw.push(token.text.clone());
+                if is_stop_word(&token.text) {
+                    continue;
+                }
+                *weights.entry(stem(&token.text)).or_default() += boost;
+                length += boost;
+            }
+            // A synonym form found in the text indexes the whole group.
+            for (start, word) in raw.iter().enumerate() {
+                if let Some(groups) = self.synonym_starts.get(word) {
+                    for &g in groups {
+                        let group = &self.synonyms[g];
+                        if group.forms.iter().any(|f| raw[start..].starts_with(f)) {
+                            let w = weights.entry(synonym_term(&group.key)).or_default();
+                            *w = w.max(boost);
+                        }
+                    }
+                }
+            }
+        };
+        add(&entry.title, TITLE, &mut weights);
+        text_parts.push(&entry.title);
+        for name in &entry.alternative_names {
+            add(name, ALTERNATIVE_NAME, &mut weights);
+            text_parts.push(name);
+        }
+        if let Some(code) = &entry.reference_code {
+            add(code, REFERENCE_CODE, &mut weights);
+            text_parts.push(code);
+        }
+        let summary = entry.summary.clone().unwrap_or_default();
+        add(&summary, SUMMARY, &mut weights);
+        text_parts.push(&summary);
+        for tag in entry.tags.iter().chain(&entry.use_cases) {
+            add(tag, TAG, &mut weights);
+            text_parts.push(tag);
+        }
+        add(owner_name, OWNER, &mut weights);
+        text_parts.push(owner_name);
+        for label in &labels {
+            add(label, LABEL, &mut weights);
+            text_parts.push(label);
+        }
+        let description = entry.description.clone().unwrap_or_default();
+        add(&description, DESCRIPTION, &mut weights);
+        text_parts.push(&description);
+        let text = text_parts.join("\n");
+
+        let mut terms: Vec<(u32, f32)> = Vec::with_capacity(weights.len());
+        for (term, w) in weights {
+            let tid = self.term_id(&term);
+            let t = &mut self.terms[tid as usize];
+            t.postings.push((id, w));
+            t.df += 1;
+            terms.push((tid, w));
+        }
+        let mut facets: [Vec<u32>; FACETS] = Default::default();
+        let mut put = |facet: Facet, slug: &str, label: &str| {
+            let v = self.values[facet.index()].id(slug, label);
+            if !facets[facet.index()].contains(&v) {
+                facets[facet.index()].push(v);
+            }
+        };
+        let label_of =
+            |v: Vocabulary, slug: &str| ctx.vocabularies.term(v, slug).map_or(slug.to_owned(), |t| t.label.clone());
+        put(Facet::Category, entry.category.as_str(), &label_of(Vocabulary::Category, entry.category.as_str()));
+        put(Facet::Status, entry.status.slug(), entry.status.label());
+        for s in &entry.care_settings {
+            put(Facet::CareSetting, s.as_str(), &label_of(Vocabulary::CareSetting, s.as_str()));
+        }
+        for s in &entry.topics {
+            put(Facet::Topic, s.as_str(), &label_of(Vocabulary::Topic, s.as_str()));
+        }
+        for s in &entry.technologies {
+            put(Facet::Technology, s.as_str(), &label_of(Vocabulary::Technology, s.as_str()));
+        }
+        put(Facet::Owner, entry.owner.as_str(), owner_name);
+        put(
+            Facet::Type,
+            entry.entry_type.as_str(),
+            if entry.entry_type.as_str() == "api" { "API" } else { "Standard" },
+        );
+        let (m, label) = if entry.mandated { ("true", "Mandated") } else { ("false", "Not mandated") };
+        put(Facet::Mandated, m, label);
+
+        let mut names: Vec<String> = Vec::new();
+        for name in std::iter::once(&entry.title).chain(&entry.alternative_names).chain(entry.reference_code.iter()) {
+            let key = name_key(name);
+            if !key.is_empty() && !names.contains(&key) {
+                self.names.entry(key.clone()).or_default().push(id);
+                names.push(key);
+            }
+        }
+        self.docs.push(Doc {
+            slug: entry.slug.to_string(),
+            title: entry.title.clone(),
+            summary,
+            entry_type: entry.entry_type.as_str(),
+            status: entry.status.slug(),
+            owner: entry.owner.to_string(),
+            sort_title: entry.title.to_lowercase(),
+            updated_at: entry.updated_at.map_or(0, |t| t.timestamp_micros()),
+            comply_by: entry.comply_by,
+            text,
+            description,
+            facets,
+            names,
+            terms,
+            length,
+            alive: true,
+        });
+        self.by_slug.insert(entry.slug.to_string(), id);
+        self.total_length += f64::from(length);
+        self.alive += 1;
+    }
+
+    /// Removes the entry with this slug, if indexed.
+    pub fn remove(&mut self, slug: &str) {
+        let Some(id) = self.by_slug.remove(slug) else { return };
+        let doc = &mut self.docs[id as usize];
+        doc.alive = false;
+        self.total_length -= f64::from(doc.length);
+        self.alive -= 1;
+        for &(tid, _) in &doc.terms {
+            self.terms[tid as usize].df -= 1;
+        }
+        for name in &doc.names {
+            if let Some(ids) = self.names.get_mut(name) {
+                ids.retain(|&d| d != id);
+                if ids.is_empty() {
+                    self.names.remove(name);
+                }
+            }
+        }
+        // Replaced documents leave postings behind; past a point, rebuild.
+        let dead = self.docs.len() - self.alive;
+        if dead > 1000 && dead > self.alive / 4 {
+            self.compact();
+        }
+    }
+
+    fn compact(&mut self) {
+        let mut remap = vec![u32::MAX; self.docs.len()];
+        let mut docs = Vec::with_capacity(self.alive);
+        for (old, doc) in std::mem::take(&mut self.docs).into_iter().enumerate() {
+            if doc.alive {
+                remap[old] = docs.len() as u32;
+                docs.push(doc);
+            }
+        }
+        for term in &mut self.terms {
+            term.postings.retain_mut(|(d, _)| {
+                let new = remap[*d as usize];
+                *d = new;
+                new != u32::MAX
+            });
+        }
+        for id in self.by_slug.values_mut() {
+            *id = remap[*id as usize];
+        }
+        for ids in self.names.values_mut() {
+            for id in ids.iter_mut() {
+                *id = remap[*id as usize];
+            }
+        }
+        self.docs = docs;
+    }
+
+    fn ensure_sorted(&mut self) {
+        if self.sorted_stale || self.sorted.len() != self.terms.len() {
+            let mut ids: Vec<u32> = (0..self.terms.len() as u32).collect();
+            ids.sort_unstable_by(|a, b| self.terms[*a as usize].text.cmp(&self.terms[*b as usize].text));
+            self.sorted = ids;
+            self.sorted_stale = false;
+        }
+    }
+
+    /// Call after a batch of changes, before searching.
+    pub fn refresh(&mut self) {
+        self.ensure_sorted();
+    }
+
+    fn idf(&self, tid: u32) -> f32 {
+        let n = self.alive as f32;
+        let df = self.terms[tid as usize].df as f32;
+        (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+    }
+
+    pub fn term_df(&self, word: &str) -> u32 {
+        self.term_ids.get(&stem(word)).map_or(0, |&t| self.terms[t as usize].df)
+    }
+
+    /// Terms a query word stands for, each with how much a match counts:
+    /// the word, its typo variants and, for the word being typed, the
+    /// words it begins.
+    fn expand(&self, word: &str, prefix: bool) -> Vec<(u32, f32)> {
+        let mut out: Vec<(u32, f32)> = Vec::new();
+        let stemmed = stem(word);
+        let push = |tid: u32, factor: f32, out: &mut Vec<(u32, f32)>| {
+            if self.terms[tid as usize].df == 0 {
+                return;
+            }
+            match out.iter_mut().find(|(t, _)| *t == tid) {
+                Some(existing) => existing.1 = existing.1.max(factor),
+                None => out.push((tid, factor)),
+            }
+        };
+        if let Some(&t) = self.term_ids.get(&stemmed) {
+            push(t, 1.0, &mut out);
+        }
+        if stemmed != word
+            && let Some(&t) = self.term_ids.get(word)
+        {
+            push(t, PLURAL, &mut out);
+        }
+        let max = allowed_typos(word);
+        if max > 0 {
+            let len = stemmed.chars().count();
+            for l in len.saturating_sub(max)..=len + max {
+                for &tid in self.by_length.get(l).map(Vec::as_slice).unwrap_or(&[]) {
+                    let text = &self.terms[tid as usize].text;
+                    if text.starts_with('\u{1}') {
+                        continue;
+                    }
+                    if let Some(d) = bounded_distance(&stemmed, text, max)
+                        && d > 0
+                    {
+                        push(tid, if d == 1 { ONE_TYPO } else { TWO_TYPOS }, &mut out);
+                    }
+                }
+            }
+        }
+        if prefix && word.chars().count() >= 2 {
+            let start = self.sorted.partition_point(|&t| self.terms[t as usize].text.as_str() < word);
+            for &tid in
+                self.sorted[start..].iter().take_while(|&&t| self.terms[t as usize].text.starts_with(word)).take(64)
+            {
+                push(tid, PREFIX, &mut out);
+            }
+        }
+        out
+    }
+
+    /// Parses query text into units that each must (mostly) match.
+    pub fn parse(&self, q: &str) -> ParsedQuery {
+        let mut units = Vec::new();
+        let mut highlight: HashSet<String> = HashSet::new();
+        let ends_open = q.chars().last().is_some_and(|c| c.is_alphanumeric());
+        let mut segments: Vec<(String, bool)> = Vec::new();
+        for (i, part) in q.split('"').enumerate() {
+            if !part.trim().is_empty() {
+                segments.push((part.to_owned(), i % 2 == 1));
+            }
+        }
+        let last_segment = segments.len().saturating_sub(1);
+        for (si, (segment, quoted)) in segments.iter().enumerate() {
+            let words: Vec<String> = text::tokens(segment).into_iter().map(|t| t.text).collect();
+            if *quoted {
+                let phrase: Vec<String> = words.iter().filter(|w| !is_stop_word(w)).map(|w| stem(w)).collect();
+                if phrase.is_empty() {
+                    continue;
+                }
+                let mut expansions = Vec::new();
+                for w in &phrase {
+                    highlight.insert(w.clone());
+                    if let Some(&t) = self.term_ids.get(w) {
+                        expansions.push((t, 1.0));
+                    }
+                }
+                units.push(Unit {
+                    label: segment.trim().to_owned(),
+                    expansions,
+                    phrase: Some(words),
+                    required_terms: phrase,
+                });
+                continue;
+            }
+            let mut i = 0;
+            while i < words.len() {
+                // The longest synonym form starting here, if any.
+                let mut best: Option<(usize, usize)> = None;
+                if let Some(groups) = self.synonym_starts.get(&words[i]) {
+                    for &g in groups {
+                        for form in &self.synonyms[g].forms {
+                            if words[i..].starts_with(form) && best.is_none_or(|(_, len)| form.len() > len) {
+                                best = Some((g, form.len()));
+                            }
+                        }
+                    }
+                }
+                if let Some((g, len)) = best {
+                    let group = &self.synonyms[g];
+                    let mut expansions = Vec::new();
+                    if let Some(&t) = self.term_ids.get(&synonym_term(&group.key)) {
+                        expansions.push((t, 1.0));
+                    }
+                    // The typed words still count, in case a document uses
+                    // them without the group's exact form.
+                    if len == 1 {
+                        for e in self.expand(&words[i], false) {
+                            expansions.push((e.0, e.1 * 0.8));
+                        }
+                    }
+                    for form in &group.forms {
+                        for w in form {
+                            if !is_stop_word(w) {
+                                highlight.insert(stem(w));
+                            }
+                        }
+                    }
+                    units.push(Unit {
+                        label: words[i..i + len].join(" "),
+                        expansions,
+                        phrase: None,
+                        required_terms: Vec::new(),
+                    });
+                    i += len;
+                    continue;
+                }
+                let word = &words[i];
+                i += 1;
+                if is_stop_word(word) {
+                    continue;
+                }
+                let is_last = si == last_segment && i == words.len() && ends_open;
+                let expansions = self.expand(word, is_last);
+                for (t, _) in &expansions {
+                    highlight.insert(self.terms[*t as usize].text.clone());
+                }
+                highlight.insert(stem(word));
+                units.push(Unit { label: word.clone(), expansions, phrase: None, required_terms: Vec::new() });
+            }
+        }
+        ParsedQuery { units, highlight, name: name_key(q) }
+    }
+
+    /// Documents matching the query with their scores; every live
+    /// document, unscored, for an empty query.
+    pub fn matches(&self, parsed: &ParsedQuery) -> Vec<(u32, f32)> {
+        let n = self.docs.len();
+        if parsed.units.is_empty() {
+            return self.live_docs().map(|d| (d, 0.0)).collect();
+        }
+        let avg = if self.alive == 0 { 1.0 } else { (self.total_length / self.alive as f64) as f32 };
+        let mut score = vec![0f32; n];
+        let mut hits = vec![0u16; n];
+        let mut touched: Vec<u32> = Vec::new();
+        let mut best = vec![0f32; n];
+        let mut stamp = vec![0u16; n];
+        for (u, unit) in parsed.units.iter().enumerate() {
+            let mark = u as u16 + 1;
+            let mut docs: Vec<u32> = Vec::new();
+            // One idf for the whole unit, that of its most common term, so
+            // a rare misspelling-like word cannot outrank the word meant.
+            let idf = unit.expansions.iter().map(|&(t, _)| self.idf(t)).fold(f32::INFINITY, f32::min);
+            for &(tid, factor) in &unit.expansions {
+                for &(d, w) in &self.terms[tid as usize].postings {
+                    let doc = &self.docs[d as usize];
+                    if !doc.alive {
+                        continue;
+                    }
+                    let norm = K1 * (1.0 - B + B * doc.length / avg);
+                    let s = idf * factor * (w * (K1 + 1.0)) / (w + norm);
+                    let di = d as usize;
+                    if stamp[di] != mark {
+                        stamp[di] = mark;
+                        best[di] = s;
+                        docs.push(d);
+                    } else if s > best[di] {
+                        best[di] = s;
+                    }
+                }
+            }
+            if let Some(words) = &unit.phrase {
+                // Every word present, then the words in order, checked on the text.
+                docs.retain(|&d| {
+                    let doc = &self.docs[d as usize];
+                    let has_all = unit
+                        .required_terms
+                        .iter()
+                        .all(|t| self.term_ids.get(t).is_some_and(|tid| doc.terms.iter().any(|(x, _)| x == tid)));
+                    has_all && contains_phrase(&doc.text, words)
+                });
+            }
+            for d in docs {
+                let di = d as usize;
+                if hits[di] == 0 {
+                    touched.push(d);
+                }
+                hits[di] += 1;
+                score[di] += best[di];
+            }
+        }
+        // A query that is exactly an entry's name, other name or code.
+        for &d in self.names.get(&parsed.name).map(Vec::as_slice).unwrap_or(&[]) {
+            let di = d as usize;
+            if hits[di] > 0 {
+                score[di] = score[di] * 2.0 + 10.0;
+            }
+        }
+        let units = parsed.units.len();
+        let need = match units {
+            0..=2 => units,
+            3..=4 => units - 1,
+            _ => (units * 3).div_ceil(5),
+        } as u16;
+        touched
+            .into_iter()
+            .filter(|&d| hits[d as usize] >= need)
+            // Documents matching more of the query rank higher.
+            .map(|d| (d, score[d as usize] * (f32::from(hits[d as usize]) / units as f32)))
+            .collect()
+    }
+
+    /// A better-spelled query when words of this one match nothing, using
+    /// the index's own words.
+    pub fn suggestion(&self, q: &str) -> Option<String> {
+        let mut changed = false;
+        let mut out = Vec::new();
+        for token in text::tokens(q) {
+            let word = token.text;
+            if is_stop_word(&word) || word.chars().count() < 4 || self.term_df(&word) > 0 {
+                out.push(word);
+                continue;
+            }
+            let mut best: Option<(usize, u32, &str)> = None;
+            let len = word.chars().count();
+            for l in len.saturating_sub(2)..=len + 2 {
+                for &tid in self.by_length.get(l).map(Vec::as_slice).unwrap_or(&[]) {
+                    let term = &self.terms[tid as usize];
+                    if term.df == 0 || term.text.starts_with('\u{1}') {
+                        continue;
+                    }
+                    if let Some(d) = bounded_distance(&word, &term.text, 2) {
+                        let better = match best {
+                            None => true,
+                            Some((bd, bdf, _)) => d < bd || (d == bd && term.df > bdf),
+                        };
+                        if better {
+                            best = Some((d, term.df, &term.text));
+                        }
+                    }
+                }
+            }
+            match best {
+                Some((_, _, text)) => {
+                    changed = true;
+                    out.push(text.to_owned());
+                }
+                None => out.push(word),
+            }
+        }
+        changed.then(|| out.join(" "))
+    }
+}
+
+/// A query word, phrase or synonym group.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub label: String,
+    expansions: Vec<(u32, f32)>,
+    phrase: Option<Vec<String>>,
+    required_terms: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ParsedQuery {
+    pub units: Vec<Unit>,
+    /// Index terms whose words are marked in snippets.
+    pub highlight: HashSet<String>,
+    /// The query as a name (see [`name_key`]).
+    name: String,
+}
+
+/// A name's words, lower case, joined by single spaces: "ICD-10" and
+/// "icd 10" are the same name.
+fn name_key(text: &str) -> String {
+    text::tokens(text).into_iter().map(|t| t.text).collect::<Vec<_>>().join(" ")
+}
+
+/// Whether `words` stand one after another in `text`, ignoring stop
+/// words and plurals on both sides.
+fn contains_phrase(text: &str, words: &[String]) -> bool {
+    let wanted: Vec<String> = words.iter().filter(|w| !is_stop_word(w)).map(|w| stem(w)).collect();
+    if wanted.is_empty() {
+        return true;
+    }
+    text.split('\n').any(|field| {
+        let got: Vec<String> = text::terms(field).collect();
+        got.windows(wanted.len()).any(|w| w == wanted.as_slice())
+    })
+}
+
+/// Marks the words of `text` whose terms are in `highlight` with
+/// `<mark>`, escaping everything else for HTML.
+pub fn highlight(text: &str, terms: &HashSet<String>) -> Option<String> {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut last = 0;
+    let mut any = false;
+    for token in text::tokens(text) {
+        if is_stop_word(&token.text) || !terms.contains(&stem(&token.text)) {
+            continue;
+        }
+        out.push_str(&escape(&text[last..token.start]));
+        out.push_str("<mark>");
+        out.push_str(&escape(&text[token.start..token.end]));
+        out.push_str("</mark>");
+        last = token.end;
+        any = true;
+    }
+    out.push_str(&escape(&text[last..]));
+    any.then_some(out)
+}
+
+/// A window of about `width` characters around the first marked word.
+pub fn snippet(text: &str, terms: &HashSet<String>, width: usize) -> Option<String> {
+    let first = text::tokens(text).into_iter().find(|t| !is_stop_word(&t.text) && terms.contains(&stem(&t.text)))?;
+    let start = text[..first.start].char_indices().rev().nth(width / 3).map_or(0, |(i, _)| i);
+    let start = if start == 0 { 0 } else { text[start..].find(' ').map_or(start, |s| start + s + 1) };
+    let end = text[first.start..].char_indices().nth(width).map_or(text.len(), |(i, _)| first.start + i);
+    let end = if end >= text.len() { text.len() } else { text[..end].rfind(' ').unwrap_or(end) };
+    let body = highlight(&text[start..end], terms)?;
+    let prefix = if start > 0 { "…" } else { "" };
+    let suffix = if end < text.len() { "…" } else { "" };
+    Some(format!("{prefix}{body}{suffix}"))
+}
+
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
