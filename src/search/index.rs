@@ -7,7 +7,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::text::{self, allowed_typos, bounded_distance, is_stop_word, stem};
+use super::hash::FastMap;
+use super::text::{self, TypoMatcher, allowed_typos, is_stop_word, letter_mask, stem};
 use crate::catalogue::{Entry, Organisation, Vocabularies, Vocabulary};
 
 /// The facets, in the order the API lists them.
@@ -86,8 +87,9 @@ pub struct Doc {
     pub sort_title: String,
     pub updated_at: i64,
     pub comply_by: Option<chrono::NaiveDate>,
-    /// The searchable text, fields separated by newlines, for phrases.
-    pub text: String,
+    /// The document's terms in order, fields separated by `FIELD_BREAK`,
+    /// for phrases.
+    sequence: Vec<u32>,
     pub description: String,
     facets: [Vec<u32>; FACETS],
     names: Vec<String>,
@@ -99,6 +101,7 @@ pub struct Doc {
 #[derive(Debug, Default)]
 struct Term {
     text: String,
+    mask: u64,
     postings: Vec<(u32, f32)>,
     /// Live documents holding the term.
     df: u32,
@@ -107,7 +110,7 @@ struct Term {
 /// Values of one facet: slug to id, and each id's label.
 #[derive(Debug, Default)]
 struct Values {
-    ids: HashMap<String, u32>,
+    ids: FastMap<String, u32>,
     slugs: Vec<String>,
     labels: Vec<String>,
 }
@@ -134,26 +137,44 @@ struct Synonyms {
     forms: Vec<Vec<String>>,
 }
 
+/// Separates fields in a document's term sequence: phrases do not span it.
+const FIELD_BREAK: u32 = u32::MAX;
+
+/// Buffers reused from one document to the next while indexing.
+#[derive(Default)]
+struct Scratch {
+    lower: String,
+    spans: Vec<(usize, usize)>,
+    weights: FastMap<u32, f32>,
+    sequence: Vec<u32>,
+    length: f32,
+    found: Vec<usize>,
+}
+
 #[derive(Default)]
 pub struct Index {
+    scratch: Scratch,
     docs: Vec<Doc>,
-    by_slug: HashMap<String, u32>,
-    term_ids: HashMap<String, u32>,
+    by_slug: FastMap<String, u32>,
+    term_ids: FastMap<String, u32>,
     terms: Vec<Term>,
     /// Term ids by the length of their text in characters, for typo search.
     by_length: Vec<Vec<u32>>,
     /// Term ids in text order, for prefix search; rebuilt when stale.
     sorted: Vec<u32>,
     sorted_stale: bool,
+    /// Each document's place in title order, for sorting without comparing
+    /// strings; rebuilt by `refresh`.
+    title_rank: Vec<u32>,
     values: [Values; FACETS],
     /// Facet value order for display: vocabulary order, else by count.
     value_order: [Vec<String>; FACETS],
     synonyms: Vec<Synonyms>,
     /// First word of a synonym form to the groups it may start.
-    synonym_starts: HashMap<String, Vec<usize>>,
+    synonym_starts: FastMap<String, Vec<usize>>,
     /// Titles, other names and reference codes, as words joined by spaces,
     /// to the documents they name: typing a name exactly puts it first.
-    names: HashMap<String, Vec<u32>>,
+    names: FastMap<String, Vec<u32>>,
     total_length: f64,
     alive: usize,
 }
@@ -269,7 +290,7 @@ impl Index {
         }
         let id = self.terms.len() as u32;
         self.term_ids.insert(text.to_owned(), id);
-        self.terms.push(Term { text: text.to_owned(), postings: Vec::new(), df: 0 });
+        self.terms.push(Term { text: text.to_owned(), mask: letter_mask(text), postings: Vec::new(), df: 0 });
         let len = text.chars().count();
         if self.by_length.len() <= len {
             self.by_length.resize(len + 1, Vec::new());
@@ -279,84 +300,94 @@ impl Index {
         id
     }
 
+    /// Indexes one field's text into `scratch` at `boost`.
+    fn add_field(&mut self, text: &str, boost: f32, scratch: &mut Scratch) {
+        scratch.lower.clear();
+        scratch.spans.clear();
+        text::lower_tokens(text, &mut scratch.lower, &mut scratch.spans);
+        let lower = std::mem::take(&mut scratch.lower);
+        let spans = std::mem::take(&mut scratch.spans);
+        for (i, &(s, e)) in spans.iter().enumerate() {
+            let word = &lower[s..e];
+            // A synonym form found in the text indexes the whole group.
+            if let Some(groups) = self.synonym_starts.get(word) {
+                scratch.found.clear();
+                for &g in groups {
+                    let group = &self.synonyms[g];
+                    let found = group.forms.iter().any(|f| {
+                        spans.len() - i >= f.len() && f.iter().zip(&spans[i..]).all(|(w, &(a, b))| *w == lower[a..b])
+                    });
+                    if found {
+                        scratch.found.push(g);
+                    }
+                }
+                for k in 0..scratch.found.len() {
+                    let key = synonym_term(&self.synonyms[scratch.found[k]].key);
+                    let tid = self.term_id(&key);
+                    let w = scratch.weights.entry(tid).or_default();
+                    *w = w.max(boost);
+                }
+            }
+            if is_stop_word(word) {
+                continue;
+            }
+            let tid = self.term_id(&text::stem_cow(word));
+            *scratch.weights.entry(tid).or_default() += boost;
+            scratch.sequence.push(tid);
+            scratch.length += boost;
+        }
+        scratch.sequence.push(FIELD_BREAK);
+        scratch.lower = lower;
+        scratch.spans = spans;
+    }
+
     /// Adds or replaces the entry with this slug.
     pub fn upsert(&mut self, entry: &Entry, ctx: &Context<'_>) {
         self.remove(entry.slug.as_str());
         let id = self.docs.len() as u32;
-        let mut weights: HashMap<String, f32> = HashMap::new();
-        let mut length = 0.0f32;
-        let mut text_parts: Vec<&str> = Vec::new();
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.weights.clear();
+        scratch.sequence.clear();
+        scratch.length = 0.0;
         let owner_name = ctx.organisations.get(entry.owner.as_str()).map_or(entry.owner.as_str(), |o| o.name.as_str());
-        let labels: Vec<String> = [
+        self.add_field(&entry.title, TITLE, &mut scratch);
+        for name in &entry.alternative_names {
+            self.add_field(name, ALTERNATIVE_NAME, &mut scratch);
+        }
+        if let Some(code) = &entry.reference_code {
+            self.add_field(code, REFERENCE_CODE, &mut scratch);
+        }
+        let summary = entry.summary.clone().unwrap_or_default();
+        self.add_field(&summary, SUMMARY, &mut scratch);
+        for tag in entry.tags.iter().chain(&entry.use_cases) {
+            self.add_field(tag, TAG, &mut scratch);
+        }
+        self.add_field(owner_name, OWNER, &mut scratch);
+        for (vocabulary, slugs) in [
             (Vocabulary::Category, std::slice::from_ref(&entry.category)),
             (Vocabulary::CareSetting, entry.care_settings.as_slice()),
             (Vocabulary::Topic, entry.topics.as_slice()),
             (Vocabulary::Technology, entry.technologies.as_slice()),
-        ]
-        .iter()
-        .flat_map(|(v, slugs)| {
-            slugs.iter().map(|s| ctx.vocabularies.term(*v, s.as_str()).map_or(s.to_string(), |t| t.label.clone()))
-        })
-        .collect();
-        let mut add = |text: &str, boost: f32, weights: &mut HashMap<String, f32>| {
-            let mut raw: Vec<String> = Vec::new();
-            for token in text::tokens(text) {
-                raw.push(token.text.clone());
-                if is_stop_word(&token.text) {
-                    continue;
-                }
-                *weights.entry(stem(&token.text)).or_default() += boost;
-                length += boost;
+        ] {
+            for slug in slugs {
+                let label = ctx.vocabularies.term(vocabulary, slug.as_str()).map_or(slug.as_str(), |t| t.label.as_str());
+                self.add_field(label, LABEL, &mut scratch);
             }
-            // A synonym form found in the text indexes the whole group.
-            for (start, word) in raw.iter().enumerate() {
-                if let Some(groups) = self.synonym_starts.get(word) {
-                    for &g in groups {
-                        let group = &self.synonyms[g];
-                        if group.forms.iter().any(|f| raw[start..].starts_with(f)) {
-                            let w = weights.entry(synonym_term(&group.key)).or_default();
-                            *w = w.max(boost);
-                        }
-                    }
-                }
-            }
-        };
-        add(&entry.title, TITLE, &mut weights);
-        text_parts.push(&entry.title);
-        for name in &entry.alternative_names {
-            add(name, ALTERNATIVE_NAME, &mut weights);
-            text_parts.push(name);
-        }
-        if let Some(code) = &entry.reference_code {
-            add(code, REFERENCE_CODE, &mut weights);
-            text_parts.push(code);
-        }
-        let summary = entry.summary.clone().unwrap_or_default();
-        add(&summary, SUMMARY, &mut weights);
-        text_parts.push(&summary);
-        for tag in entry.tags.iter().chain(&entry.use_cases) {
-            add(tag, TAG, &mut weights);
-            text_parts.push(tag);
-        }
-        add(owner_name, OWNER, &mut weights);
-        text_parts.push(owner_name);
-        for label in &labels {
-            add(label, LABEL, &mut weights);
-            text_parts.push(label);
         }
         let description = entry.description.clone().unwrap_or_default();
-        add(&description, DESCRIPTION, &mut weights);
-        text_parts.push(&description);
-        let text = text_parts.join("\n");
+        self.add_field(&description, DESCRIPTION, &mut scratch);
 
-        let mut terms: Vec<(u32, f32)> = Vec::with_capacity(weights.len());
-        for (term, w) in weights {
-            let tid = self.term_id(&term);
+        let mut terms: Vec<(u32, f32)> = Vec::with_capacity(scratch.weights.len());
+        for (&tid, &w) in &scratch.weights {
             let t = &mut self.terms[tid as usize];
             t.postings.push((id, w));
             t.df += 1;
             terms.push((tid, w));
         }
+        let length = scratch.length;
+        let sequence = scratch.sequence.clone();
+        self.scratch = scratch;
+
         let mut facets: [Vec<u32>; FACETS] = Default::default();
         let mut put = |facet: Facet, slug: &str, label: &str| {
             let v = self.values[facet.index()].id(slug, label);
@@ -378,11 +409,7 @@ impl Index {
             put(Facet::Technology, s.as_str(), &label_of(Vocabulary::Technology, s.as_str()));
         }
         put(Facet::Owner, entry.owner.as_str(), owner_name);
-        put(
-            Facet::Type,
-            entry.entry_type.as_str(),
-            if entry.entry_type.as_str() == "api" { "API" } else { "Standard" },
-        );
+        put(Facet::Type, entry.entry_type.as_str(), if entry.entry_type.as_str() == "api" { "API" } else { "Standard" });
         let (m, label) = if entry.mandated { ("true", "Mandated") } else { ("false", "Not mandated") };
         put(Facet::Mandated, m, label);
 
@@ -404,7 +431,7 @@ impl Index {
             sort_title: entry.title.to_lowercase(),
             updated_at: entry.updated_at.map_or(0, |t| t.timestamp_micros()),
             comply_by: entry.comply_by,
-            text,
+            sequence,
             description,
             facets,
             names,
@@ -481,6 +508,20 @@ impl Index {
     /// Call after a batch of changes, before searching.
     pub fn refresh(&mut self) {
         self.ensure_sorted();
+        let mut order: Vec<u32> = (0..self.docs.len() as u32).collect();
+        order.sort_by(|a, b| {
+            let (da, db) = (&self.docs[*a as usize], &self.docs[*b as usize]);
+            da.sort_title.cmp(&db.sort_title).then_with(|| da.slug.cmp(&db.slug))
+        });
+        self.title_rank = vec![0; self.docs.len()];
+        for (rank, d) in order.into_iter().enumerate() {
+            self.title_rank[d as usize] = rank as u32;
+        }
+    }
+
+    /// The document's place in title order (see `refresh`).
+    pub fn title_rank(&self, id: u32) -> u32 {
+        self.title_rank.get(id as usize).copied().unwrap_or(u32::MAX)
     }
 
     fn idf(&self, tid: u32) -> f32 {
@@ -519,13 +560,14 @@ impl Index {
         let max = allowed_typos(word);
         if max > 0 {
             let len = stemmed.chars().count();
+            let mut matcher = TypoMatcher::new(&stemmed, max);
             for l in len.saturating_sub(max)..=len + max {
                 for &tid in self.by_length.get(l).map(Vec::as_slice).unwrap_or(&[]) {
-                    let text = &self.terms[tid as usize].text;
-                    if text.starts_with('\u{1}') {
+                    let term = &self.terms[tid as usize];
+                    if term.text.starts_with('\u{1}') {
                         continue;
                     }
-                    if let Some(d) = bounded_distance(&stemmed, text, max)
+                    if let Some(d) = matcher.distance(&term.text, term.mask)
                         && d > 0
                     {
                         push(tid, if d == 1 { ONE_TYPO } else { TWO_TYPOS }, &mut out);
@@ -674,16 +716,16 @@ impl Index {
                     }
                 }
             }
-            if let Some(words) = &unit.phrase {
-                // Every word present, then the words in order, checked on the text.
-                docs.retain(|&d| {
-                    let doc = &self.docs[d as usize];
-                    let has_all = unit
-                        .required_terms
-                        .iter()
-                        .all(|t| self.term_ids.get(t).is_some_and(|tid| doc.terms.iter().any(|(x, _)| x == tid)));
-                    has_all && contains_phrase(&doc.text, words)
-                });
+            if unit.phrase.is_some() {
+                // The words one after another within a field.
+                let wanted: Option<Vec<u32>> =
+                    unit.required_terms.iter().map(|t| self.term_ids.get(t).copied()).collect();
+                match wanted {
+                    Some(wanted) => docs.retain(|&d| {
+                        self.docs[d as usize].sequence.windows(wanted.len()).any(|w| w == wanted.as_slice())
+                    }),
+                    None => docs.clear(),
+                }
             }
             for d in docs {
                 let di = d as usize;
@@ -728,13 +770,14 @@ impl Index {
             }
             let mut best: Option<(usize, u32, &str)> = None;
             let len = word.chars().count();
+            let mut matcher = TypoMatcher::new(&word, 2);
             for l in len.saturating_sub(2)..=len + 2 {
                 for &tid in self.by_length.get(l).map(Vec::as_slice).unwrap_or(&[]) {
                     let term = &self.terms[tid as usize];
                     if term.df == 0 || term.text.starts_with('\u{1}') {
                         continue;
                     }
-                    if let Some(d) = bounded_distance(&word, &term.text, 2) {
+                    if let Some(d) = matcher.distance(&term.text, term.mask) {
                         let better = match best {
                             None => true,
                             Some((bd, bdf, _)) => d < bd || (d == bd && term.df > bdf),
@@ -779,19 +822,6 @@ pub struct ParsedQuery {
 /// "icd 10" are the same name.
 fn name_key(text: &str) -> String {
     text::tokens(text).into_iter().map(|t| t.text).collect::<Vec<_>>().join(" ")
-}
-
-/// Whether `words` stand one after another in `text`, ignoring stop
-/// words and plurals on both sides.
-fn contains_phrase(text: &str, words: &[String]) -> bool {
-    let wanted: Vec<String> = words.iter().filter(|w| !is_stop_word(w)).map(|w| stem(w)).collect();
-    if wanted.is_empty() {
-        return true;
-    }
-    text.split('\n').any(|field| {
-        let got: Vec<String> = text::terms(field).collect();
-        got.windows(wanted.len()).any(|w| w == wanted.as_slice())
-    })
 }
 
 /// Marks the words of `text` whose terms are in `highlight` with

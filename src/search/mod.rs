@@ -3,6 +3,7 @@
 //! on it, with filters, facet counts, sorting, highlights and suggestions.
 
 mod analytics;
+mod hash;
 pub mod index;
 pub mod text;
 
@@ -232,11 +233,20 @@ async fn organisations_by_slug(store: &Store) -> anyhow::Result<HashMap<String, 
 }
 
 async fn build_index(store: &Store) -> anyhow::Result<Index> {
+    let started = std::time::Instant::now();
     let vocabularies = store.vocabularies().await?;
     let organisations = organisations_by_slug(store).await?;
     let entries = store.entries().await?;
+    let loaded = started.elapsed();
     let ctx = Context { vocabularies: &vocabularies, organisations: &organisations };
-    Ok(index_of(&entries, &ctx))
+    let index = index_of(&entries, &ctx);
+    tracing::debug!(
+        entries = entries.len(),
+        load_ms = loaded.as_millis() as u64,
+        index_ms = (started.elapsed() - loaded).as_millis() as u64,
+        "search index built"
+    );
+    Ok(index)
 }
 
 /// An index of these entries.
@@ -308,7 +318,7 @@ pub fn run(index: &Index, request: &SearchRequest) -> SearchResponse {
     let end = (start + per_page).min(total);
     let cmp = |a: &(u32, f32), b: &(u32, f32)| {
         let (da, db) = (index.doc(a.0), index.doc(b.0));
-        let by_title = || da.sort_title.cmp(&db.sort_title).then_with(|| da.slug.cmp(&db.slug));
+        let by_title = || index.title_rank(a.0).cmp(&index.title_rank(b.0));
         match sort {
             SearchSort::Relevance => b.1.total_cmp(&a.1).then_with(by_title),
             SearchSort::Title => by_title(),
