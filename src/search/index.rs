@@ -7,6 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::bits::Bits;
 use super::hash::FastMap;
 use super::text::{self, TypoMatcher, allowed_typos, is_stop_word, letter_mask, stem};
 use crate::catalogue::{Entry, Organisation, Vocabularies, Vocabulary};
@@ -87,9 +88,6 @@ pub struct Doc {
     pub sort_title: String,
     pub updated_at: i64,
     pub comply_by: Option<chrono::NaiveDate>,
-    /// The document's terms in order, fields separated by `FIELD_BREAK`,
-    /// for phrases.
-    sequence: Vec<u32>,
     pub description: String,
     facets: [Vec<u32>; FACETS],
     names: Vec<String>,
@@ -98,11 +96,30 @@ pub struct Doc {
     alive: bool,
 }
 
+impl Term {
+    /// The word positions of the `i`th posting.
+    fn positions_of(&self, i: usize) -> &[u32] {
+        let start = self.starts[i] as usize;
+        let end = self.starts.get(i + 1).map_or(self.positions.len(), |&e| e as usize);
+        &self.positions[start..end]
+    }
+
+    /// The word positions of `doc`, if it holds the term.
+    fn positions_in(&self, doc: u32) -> Option<&[u32]> {
+        let i = self.postings.binary_search_by_key(&doc, |&(d, _)| d).ok()?;
+        Some(self.positions_of(i))
+    }
+}
+
 #[derive(Debug, Default)]
 struct Term {
     text: String,
     mask: u64,
     postings: Vec<(u32, f32)>,
+    /// For each posting, where its word positions start in `positions`
+    /// (they end where the next posting's start), for phrases.
+    starts: Vec<u32>,
+    positions: Vec<u32>,
     /// Live documents holding the term.
     df: u32,
 }
@@ -113,6 +130,8 @@ struct Values {
     ids: FastMap<String, u32>,
     slugs: Vec<String>,
     labels: Vec<String>,
+    /// For each value, the documents that have it.
+    docs: Vec<Bits>,
 }
 
 impl Values {
@@ -125,6 +144,7 @@ impl Values {
         self.ids.insert(slug.to_owned(), id);
         self.slugs.push(slug.to_owned());
         self.labels.push(label.to_owned());
+        self.docs.push(Bits::default());
         id
     }
 }
@@ -137,8 +157,18 @@ struct Synonyms {
     forms: Vec<Vec<String>>,
 }
 
-/// Separates fields in a document's term sequence: phrases do not span it.
-const FIELD_BREAK: u32 = u32::MAX;
+/// What the index knows about a word as written (lower case): looked up
+/// once per distinct word, so indexing costs one hash lookup per word.
+#[derive(Debug, Clone, Copy)]
+struct Lex {
+    stop: bool,
+    /// The term of the word's stem; `NONE` for stop words.
+    term: u32,
+    /// Index into `synonym_lists` when the word may start a synonym form.
+    synonyms: u32,
+}
+
+const NONE: u32 = u32::MAX;
 
 /// Buffers reused from one document to the next while indexing.
 #[derive(Default)]
@@ -146,7 +176,9 @@ struct Scratch {
     lower: String,
     spans: Vec<(usize, usize)>,
     weights: FastMap<u32, f32>,
-    sequence: Vec<u32>,
+    /// (term, position) of each word of the document.
+    occurrences: Vec<(u32, u32)>,
+    position: u32,
     length: f32,
     found: Vec<usize>,
 }
@@ -172,11 +204,15 @@ pub struct Index {
     synonyms: Vec<Synonyms>,
     /// First word of a synonym form to the groups it may start.
     synonym_starts: FastMap<String, Vec<usize>>,
+    lexicon: FastMap<String, Lex>,
     /// Titles, other names and reference codes, as words joined by spaces,
     /// to the documents they name: typing a name exactly puts it first.
     names: FastMap<String, Vec<u32>>,
     total_length: f64,
     alive: usize,
+    /// Per document, beside `docs` so scoring touches only dense arrays.
+    lengths: Vec<f32>,
+    live: Bits,
 }
 
 /// What labels and names documents are indexed with.
@@ -227,6 +263,7 @@ impl Index {
             }
         }
         self.synonyms = groups;
+        self.lexicon.clear();
         let mut order: [Vec<String>; FACETS] = Default::default();
         for (facet, vocabulary) in [
             (Facet::Category, Vocabulary::Category),
@@ -272,7 +309,22 @@ impl Index {
     }
 
     pub fn is_alive(&self, id: u32) -> bool {
-        self.docs[id as usize].alive
+        self.live.get(id)
+    }
+
+    /// Every live document.
+    pub fn live(&self) -> &Bits {
+        &self.live
+    }
+
+    /// The documents that have a facet value.
+    pub fn value_docs(&self, facet: Facet, id: u32) -> &Bits {
+        &self.values[facet.index()].docs[id as usize]
+    }
+
+    /// One past the highest document id.
+    pub fn capacity(&self) -> usize {
+        self.docs.len()
     }
 
     pub fn live_docs(&self) -> impl Iterator<Item = u32> + '_ {
@@ -290,7 +342,7 @@ impl Index {
         }
         let id = self.terms.len() as u32;
         self.term_ids.insert(text.to_owned(), id);
-        self.terms.push(Term { text: text.to_owned(), mask: letter_mask(text), postings: Vec::new(), df: 0 });
+        self.terms.push(Term { text: text.to_owned(), mask: letter_mask(text), ..Term::default() });
         let len = text.chars().count();
         if self.by_length.len() <= len {
             self.by_length.resize(len + 1, Vec::new());
@@ -309,8 +361,21 @@ impl Index {
         let spans = std::mem::take(&mut scratch.spans);
         for (i, &(s, e)) in spans.iter().enumerate() {
             let word = &lower[s..e];
+            let lex = match self.lexicon.get(word) {
+                Some(lex) => *lex,
+                None => {
+                    let stop = is_stop_word(word);
+                    let term = if stop { NONE } else { self.term_id(&text::stem_cow(word)) };
+                    let synonyms = if self.synonym_starts.contains_key(word) { 0 } else { NONE };
+                    let lex = Lex { stop, term, synonyms };
+                    self.lexicon.insert(word.to_owned(), lex);
+                    lex
+                }
+            };
             // A synonym form found in the text indexes the whole group.
-            if let Some(groups) = self.synonym_starts.get(word) {
+            if lex.synonyms != NONE
+                && let Some(groups) = self.synonym_starts.get(word)
+            {
                 scratch.found.clear();
                 for &g in groups {
                     let group = &self.synonyms[g];
@@ -328,15 +393,16 @@ impl Index {
                     *w = w.max(boost);
                 }
             }
-            if is_stop_word(word) {
+            if lex.stop {
                 continue;
             }
-            let tid = self.term_id(&text::stem_cow(word));
-            *scratch.weights.entry(tid).or_default() += boost;
-            scratch.sequence.push(tid);
+            *scratch.weights.entry(lex.term).or_default() += boost;
+            scratch.occurrences.push((lex.term, scratch.position));
+            scratch.position += 1;
             scratch.length += boost;
         }
-        scratch.sequence.push(FIELD_BREAK);
+        // A gap between fields, so a phrase never spans two.
+        scratch.position += 1;
         scratch.lower = lower;
         scratch.spans = spans;
     }
@@ -347,7 +413,8 @@ impl Index {
         let id = self.docs.len() as u32;
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.weights.clear();
-        scratch.sequence.clear();
+        scratch.occurrences.clear();
+        scratch.position = 0;
         scratch.length = 0.0;
         let owner_name = ctx.organisations.get(entry.owner.as_str()).map_or(entry.owner.as_str(), |o| o.name.as_str());
         self.add_field(&entry.title, TITLE, &mut scratch);
@@ -370,22 +437,27 @@ impl Index {
             (Vocabulary::Technology, entry.technologies.as_slice()),
         ] {
             for slug in slugs {
-                let label = ctx.vocabularies.term(vocabulary, slug.as_str()).map_or(slug.as_str(), |t| t.label.as_str());
+                let label =
+                    ctx.vocabularies.term(vocabulary, slug.as_str()).map_or(slug.as_str(), |t| t.label.as_str());
                 self.add_field(label, LABEL, &mut scratch);
             }
         }
         let description = entry.description.clone().unwrap_or_default();
         self.add_field(&description, DESCRIPTION, &mut scratch);
 
+        scratch.occurrences.sort_unstable();
         let mut terms: Vec<(u32, f32)> = Vec::with_capacity(scratch.weights.len());
         for (&tid, &w) in &scratch.weights {
             let t = &mut self.terms[tid as usize];
             t.postings.push((id, w));
+            t.starts.push(t.positions.len() as u32);
+            let from = scratch.occurrences.partition_point(|&(x, _)| x < tid);
+            let to = scratch.occurrences.partition_point(|&(x, _)| x <= tid);
+            t.positions.extend(scratch.occurrences[from..to].iter().map(|&(_, p)| p));
             t.df += 1;
             terms.push((tid, w));
         }
         let length = scratch.length;
-        let sequence = scratch.sequence.clone();
         self.scratch = scratch;
 
         let mut facets: [Vec<u32>; FACETS] = Default::default();
@@ -409,7 +481,11 @@ impl Index {
             put(Facet::Technology, s.as_str(), &label_of(Vocabulary::Technology, s.as_str()));
         }
         put(Facet::Owner, entry.owner.as_str(), owner_name);
-        put(Facet::Type, entry.entry_type.as_str(), if entry.entry_type.as_str() == "api" { "API" } else { "Standard" });
+        put(
+            Facet::Type,
+            entry.entry_type.as_str(),
+            if entry.entry_type.as_str() == "api" { "API" } else { "Standard" },
+        );
         let (m, label) = if entry.mandated { ("true", "Mandated") } else { ("false", "Not mandated") };
         put(Facet::Mandated, m, label);
 
@@ -431,7 +507,6 @@ impl Index {
             sort_title: entry.title.to_lowercase(),
             updated_at: entry.updated_at.map_or(0, |t| t.timestamp_micros()),
             comply_by: entry.comply_by,
-            sequence,
             description,
             facets,
             names,
@@ -439,16 +514,29 @@ impl Index {
             length,
             alive: true,
         });
+        for (fi, values) in self.docs[id as usize].facets.iter().enumerate() {
+            for &v in values {
+                self.values[fi].docs[v as usize].set(id);
+            }
+        }
         self.by_slug.insert(entry.slug.to_string(), id);
         self.total_length += f64::from(length);
         self.alive += 1;
+        self.lengths.push(length);
+        self.live.set(id);
     }
 
     /// Removes the entry with this slug, if indexed.
     pub fn remove(&mut self, slug: &str) {
         let Some(id) = self.by_slug.remove(slug) else { return };
+        self.live.clear(id);
         let doc = &mut self.docs[id as usize];
         doc.alive = false;
+        for (fi, values) in doc.facets.iter().enumerate() {
+            for &v in values {
+                self.values[fi].docs[v as usize].clear(id);
+            }
+        }
         self.total_length -= f64::from(doc.length);
         self.alive -= 1;
         for &(tid, _) in &doc.terms {
@@ -479,11 +567,21 @@ impl Index {
             }
         }
         for term in &mut self.terms {
-            term.postings.retain_mut(|(d, _)| {
-                let new = remap[*d as usize];
-                *d = new;
-                new != u32::MAX
-            });
+            let mut postings = Vec::with_capacity(term.df as usize);
+            let mut starts = Vec::with_capacity(term.df as usize);
+            let mut positions = Vec::new();
+            for i in 0..term.postings.len() {
+                let (d, w) = term.postings[i];
+                let new = remap[d as usize];
+                if new != u32::MAX {
+                    postings.push((new, w));
+                    starts.push(positions.len() as u32);
+                    positions.extend_from_slice(term.positions_of(i));
+                }
+            }
+            term.postings = postings;
+            term.starts = starts;
+            term.positions = positions;
         }
         for id in self.by_slug.values_mut() {
             *id = remap[*id as usize];
@@ -494,6 +592,21 @@ impl Index {
             }
         }
         self.docs = docs;
+        self.lengths = self.docs.iter().map(|d| d.length).collect();
+        self.live = Bits::with_len(self.docs.len());
+        for values in &mut self.values {
+            for bits in &mut values.docs {
+                *bits = Bits::with_len(self.docs.len());
+            }
+        }
+        for (id, doc) in self.docs.iter().enumerate() {
+            self.live.set(id as u32);
+            for (fi, values) in doc.facets.iter().enumerate() {
+                for &v in values {
+                    self.values[fi].docs[v as usize].set(id as u32);
+                }
+            }
+        }
     }
 
     fn ensure_sorted(&mut self) {
@@ -556,6 +669,12 @@ impl Index {
             && let Some(&t) = self.term_ids.get(word)
         {
             push(t, PLURAL, &mut out);
+        }
+        // A word the index knows is taken as meant; typos and prefixes are
+        // tried for words it does not know. This also keeps common short
+        // words from pulling in every near neighbour.
+        if !out.is_empty() {
+            return out;
         }
         let max = allowed_typos(word);
         if max > 0 {
@@ -686,61 +805,99 @@ impl Index {
         if parsed.units.is_empty() {
             return self.live_docs().map(|d| (d, 0.0)).collect();
         }
+        SCRATCH.with(|cell| {
+            let mut scratch = cell.borrow_mut();
+            scratch.prepare(n);
+            self.score_units(parsed, &mut scratch)
+        })
+    }
+
+    fn score_units(&self, parsed: &ParsedQuery, m: &mut MatchScratch) -> Vec<(u32, f32)> {
         let avg = if self.alive == 0 { 1.0 } else { (self.total_length / self.alive as f64) as f32 };
-        let mut score = vec![0f32; n];
-        let mut hits = vec![0u16; n];
+        let bm25 = |w: f32, d: u32| {
+            let norm = K1 * (1.0 - B + B * self.lengths[d as usize] / avg);
+            (w * (K1 + 1.0)) / (w + norm)
+        };
         let mut touched: Vec<u32> = Vec::new();
-        let mut best = vec![0f32; n];
-        let mut stamp = vec![0u16; n];
-        for (u, unit) in parsed.units.iter().enumerate() {
-            let mark = u as u16 + 1;
-            let mut docs: Vec<u32> = Vec::new();
-            // One idf for the whole unit, that of its most common term, so
-            // a rare misspelling-like word cannot outrank the word meant.
-            let idf = unit.expansions.iter().map(|&(t, _)| self.idf(t)).fold(f32::INFINITY, f32::min);
-            for &(tid, factor) in &unit.expansions {
-                for &(d, w) in &self.terms[tid as usize].postings {
-                    let doc = &self.docs[d as usize];
-                    if !doc.alive {
-                        continue;
-                    }
-                    let norm = K1 * (1.0 - B + B * doc.length / avg);
-                    let s = idf * factor * (w * (K1 + 1.0)) / (w + norm);
-                    let di = d as usize;
-                    if stamp[di] != mark {
-                        stamp[di] = mark;
-                        best[di] = s;
-                        docs.push(d);
-                    } else if s > best[di] {
-                        best[di] = s;
-                    }
-                }
-            }
+        let mut docs: Vec<u32> = Vec::new();
+        for unit in &parsed.units {
+            m.generation += 1;
+            let mark = m.generation;
+            docs.clear();
             if unit.phrase.is_some() {
-                // The words one after another within a field.
+                // Candidates from the phrase's rarest word, kept when the
+                // words stand one after another within a field.
                 let wanted: Option<Vec<u32>> =
                     unit.required_terms.iter().map(|t| self.term_ids.get(t).copied()).collect();
-                match wanted {
-                    Some(wanted) => docs.retain(|&d| {
-                        self.docs[d as usize].sequence.windows(wanted.len()).any(|w| w == wanted.as_slice())
-                    }),
-                    None => docs.clear(),
+                let Some(wanted) = wanted.filter(|w| !w.is_empty()) else { continue };
+                let (at, rarest) = wanted
+                    .iter()
+                    .copied()
+                    .enumerate()
+                    .min_by_key(|(_, t)| self.terms[*t as usize].postings.len())
+                    .unwrap_or((0, 0));
+                let idf = self.idf(rarest) * wanted.len() as f32;
+                let term = &self.terms[rarest as usize];
+                for (i, &(d, w)) in term.postings.iter().enumerate() {
+                    if !self.live.get(d) {
+                        continue;
+                    }
+                    // Where the phrase would start, from each place the rarest word stands.
+                    let others: Option<Vec<&[u32]>> = wanted
+                        .iter()
+                        .enumerate()
+                        .filter(|(k, _)| *k != at)
+                        .map(|(_, t)| self.terms[*t as usize].positions_in(d))
+                        .collect();
+                    let Some(others) = others else { continue };
+                    let found = term.positions_of(i).iter().any(|&p| {
+                        let Some(start) = p.checked_sub(at as u32) else { return false };
+                        let mut o = others.iter();
+                        (0..wanted.len() as u32)
+                            .filter(|k| *k != at as u32)
+                            .all(|k| o.next().is_some_and(|list| list.binary_search(&(start + k)).is_ok()))
+                    });
+                    if found {
+                        m.stamp[d as usize] = mark;
+                        m.best[d as usize] = idf * bm25(w, d);
+                        docs.push(d);
+                    }
+                }
+            } else {
+                // One idf for the whole unit, that of its most common term, so
+                // a rare misspelling-like word cannot outrank the word meant.
+                let idf = unit.expansions.iter().map(|&(t, _)| self.idf(t)).fold(f32::INFINITY, f32::min);
+                for &(tid, factor) in &unit.expansions {
+                    for &(d, w) in &self.terms[tid as usize].postings {
+                        if !self.live.get(d) {
+                            continue;
+                        }
+                        let s = idf * factor * bm25(w, d);
+                        let di = d as usize;
+                        if m.stamp[di] != mark {
+                            m.stamp[di] = mark;
+                            m.best[di] = s;
+                            docs.push(d);
+                        } else if s > m.best[di] {
+                            m.best[di] = s;
+                        }
+                    }
                 }
             }
-            for d in docs {
+            for &d in &docs {
                 let di = d as usize;
-                if hits[di] == 0 {
+                if m.hits[di] == 0 {
                     touched.push(d);
                 }
-                hits[di] += 1;
-                score[di] += best[di];
+                m.hits[di] += 1;
+                m.score[di] += m.best[di];
             }
         }
         // A query that is exactly an entry's name, other name or code.
         for &d in self.names.get(&parsed.name).map(Vec::as_slice).unwrap_or(&[]) {
             let di = d as usize;
-            if hits[di] > 0 {
-                score[di] = score[di] * 2.0 + 10.0;
+            if m.hits[di] > 0 {
+                m.score[di] = m.score[di] * 2.0 + 10.0;
             }
         }
         let units = parsed.units.len();
@@ -749,12 +906,17 @@ impl Index {
             3..=4 => units - 1,
             _ => (units * 3).div_ceil(5),
         } as u16;
-        touched
-            .into_iter()
-            .filter(|&d| hits[d as usize] >= need)
-            // Documents matching more of the query rank higher.
-            .map(|d| (d, score[d as usize] * (f32::from(hits[d as usize]) / units as f32)))
-            .collect()
+        let mut out = Vec::new();
+        for d in touched {
+            let di = d as usize;
+            if m.hits[di] >= need {
+                // Documents matching more of the query rank higher.
+                out.push((d, m.score[di] * (f32::from(m.hits[di]) / units as f32)));
+            }
+            m.hits[di] = 0;
+            m.score[di] = 0.0;
+        }
+        out
     }
 
     /// A better-spelled query when words of this one match nothing, using
@@ -798,6 +960,36 @@ impl Index {
         }
         changed.then(|| out.join(" "))
     }
+}
+
+/// Per-thread buffers for scoring, sized to the index and reset sparsely,
+/// so a query does not allocate and clear arrays of every document.
+#[derive(Default)]
+struct MatchScratch {
+    score: Vec<f32>,
+    hits: Vec<u16>,
+    best: Vec<f32>,
+    stamp: Vec<u32>,
+    generation: u32,
+}
+
+impl MatchScratch {
+    fn prepare(&mut self, n: usize) {
+        if self.score.len() < n {
+            self.score.resize(n, 0.0);
+            self.hits.resize(n, 0);
+            self.best.resize(n, 0.0);
+            self.stamp.resize(n, 0);
+        }
+        if self.generation > u32::MAX - 1000 {
+            self.stamp.iter_mut().for_each(|s| *s = 0);
+            self.generation = 0;
+        }
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<MatchScratch> = std::cell::RefCell::new(MatchScratch::default());
 }
 
 /// A query word, phrase or synonym group.
@@ -871,4 +1063,57 @@ pub fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::{Entry, Vocabularies};
+    use std::collections::HashMap;
+
+    fn entry(slug: &str, title: &str, summary: &str) -> Entry {
+        let raw = serde_json::json!({"slug": slug, "title": title, "summary": summary, "type": "standard",
+            "category": "record-standards", "owner": "org", "status": "active"});
+        struct Any;
+        impl crate::catalogue::Resolver for Any {
+            fn term(&self, _: Vocabulary, v: &str) -> Result<crate::catalogue::Slug, String> {
+                crate::catalogue::Slug::parse(v)
+            }
+            fn organisation(&self, v: &str) -> Result<crate::catalogue::Slug, String> {
+                crate::catalogue::Slug::parse(v)
+            }
+            fn entry(&self, v: &str) -> Result<crate::catalogue::Slug, String> {
+                crate::catalogue::Slug::parse(v)
+            }
+        }
+        Entry::parse(raw.as_object().unwrap(), &Any).unwrap()
+    }
+
+    fn phrase(index: &Index, q: &str) -> Vec<String> {
+        let mut found: Vec<String> =
+            index.matches(&index.parse(q)).iter().map(|(d, _)| index.doc(*d).slug.clone()).collect();
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn a_phrase_needs_its_words_in_order_within_one_field() {
+        let vocabularies = Vocabularies::default();
+        let orgs = HashMap::new();
+        let ctx = Context { vocabularies: &vocabularies, organisations: &orgs };
+        let mut index = Index::new(&vocabularies);
+        index.upsert(&entry("a", "Transfer of care record", ""), &ctx);
+        index.upsert(&entry("b", "Care transfer plan", ""), &ctx);
+        index.upsert(&entry("c", "Patient transfer", "Care plans"), &ctx);
+        index.upsert(&entry("d", "Plan", "Transfers of care between services"), &ctx);
+        index.refresh();
+        assert_eq!(phrase(&index, "\"transfer of care\""), vec!["a", "d"]);
+        assert_eq!(phrase(&index, "\"care transfer\""), vec!["b"]);
+        // Replacing documents and compacting keeps positions right.
+        index.upsert(&entry("a", "Record of care", ""), &ctx);
+        index.compact();
+        assert_eq!(phrase(&index, "\"transfer of care\""), vec!["d"]);
+        assert_eq!(phrase(&index, "\"record of care\""), vec!["a"]);
+        assert_eq!(phrase(&index, "\"transfer care\""), vec!["d"], "stop words are skipped on both sides");
+    }
 }

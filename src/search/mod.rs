@@ -3,6 +3,7 @@
 //! on it, with filters, facet counts, sorting, highlights and suggestions.
 
 mod analytics;
+mod bits;
 mod hash;
 pub mod index;
 pub mod text;
@@ -14,6 +15,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 pub use analytics::{Analytics, QueryStat};
+use bits::Bits;
 use index::{Context, Facet, Index, highlight, snippet};
 
 use crate::catalogue::{Entry, Slug};
@@ -262,7 +264,7 @@ pub fn index_of(entries: &[Entry], ctx: &Context<'_>) -> Index {
 /// Runs a search on an index.
 pub fn run(index: &Index, request: &SearchRequest) -> SearchResponse {
     let parsed = index.parse(&request.q);
-    let matches = index.matches(&parsed);
+    let matches = if parsed.units.is_empty() { Vec::new() } else { index.matches(&parsed) };
     let wanted = selected(&request.filters);
     // Selected values as ids; a value the index has never seen matches nothing.
     let selection: Vec<Option<Vec<u32>>> = Facet::ALL
@@ -272,41 +274,57 @@ pub fn run(index: &Index, request: &SearchRequest) -> SearchResponse {
             (!slugs.is_empty()).then(|| slugs.iter().map(|s| index.facet_value_id(*f, s).unwrap_or(u32::MAX)).collect())
         })
         .collect();
-    let mut counts: Vec<Vec<u32>> = Facet::ALL.iter().map(|f| vec![0u32; index.facet_value_count(*f)]).collect();
-    let mut results: Vec<(u32, f32)> = Vec::new();
-    for &(doc, score) in &matches {
-        let mut failed = 0;
-        let mut failed_facet = 0;
-        for (fi, sel) in selection.iter().enumerate() {
-            if let Some(sel) = sel
-                && !index.doc_facets(doc, Facet::ALL[fi]).iter().any(|v| sel.contains(v))
-            {
-                failed += 1;
-                failed_facet = fi;
-                if failed > 1 {
-                    break;
-                }
-            }
-        }
-        // Each facet's counts ignore its own selection, so they show what
-        // choosing another value would give.
-        match failed {
-            0 => {
-                results.push((doc, score));
-                for (fi, facet) in Facet::ALL.iter().enumerate() {
-                    for &v in index.doc_facets(doc, *facet) {
-                        counts[fi][v as usize] += 1;
-                    }
-                }
-            }
-            1 => {
-                for &v in index.doc_facets(doc, Facet::ALL[failed_facet]) {
-                    counts[failed_facet][v as usize] += 1;
-                }
-            }
-            _ => {}
+    // Facet counts on bitsets: each facet's counts ignore its own
+    // selection, so they show what choosing another value would give.
+    let mut matched = Bits::with_len(index.capacity());
+    let mut score = vec![0f32; if parsed.units.is_empty() { 0 } else { index.capacity() }];
+    if parsed.units.is_empty() {
+        matched.or(index.live());
+    } else {
+        for &(doc, s) in &matches {
+            matched.set(doc);
+            score[doc as usize] = s;
         }
     }
+    let filters: Vec<Option<Bits>> = Facet::ALL
+        .iter()
+        .zip(&selection)
+        .map(|(facet, sel)| {
+            sel.as_ref().map(|ids| {
+                let mut bits = Bits::with_len(index.capacity());
+                for &id in ids {
+                    if (id as usize) < index.facet_value_count(*facet) {
+                        bits.or(index.value_docs(*facet, id));
+                    }
+                }
+                bits
+            })
+        })
+        .collect();
+    let mut all = matched.clone();
+    for f in filters.iter().flatten() {
+        all.and(f);
+    }
+    let mut counts: Vec<Vec<u32>> = Vec::with_capacity(Facet::ALL.len());
+    for (fi, facet) in Facet::ALL.iter().enumerate() {
+        let base = if filters[fi].is_some() {
+            let mut base = matched.clone();
+            for (gi, g) in filters.iter().enumerate() {
+                if gi != fi
+                    && let Some(g) = g
+                {
+                    base.and(g);
+                }
+            }
+            std::borrow::Cow::Owned(base)
+        } else {
+            std::borrow::Cow::Borrowed(&all)
+        };
+        counts.push(
+            (0..index.facet_value_count(*facet) as u32).map(|v| base.count_and(index.value_docs(*facet, v))).collect(),
+        );
+    }
+    let mut results: Vec<(u32, f32)> = all.ones().map(|d| (d, score.get(d as usize).copied().unwrap_or(0.0))).collect();
     let total = results.len();
     let sort = if request.q.trim().is_empty() && request.sort == SearchSort::Relevance {
         SearchSort::Title

@@ -282,7 +282,21 @@ mod tests {
 
     #[test]
     fn the_matcher_agrees_with_the_plain_distance() {
-        let words = ["snomed", "snowmed", "allergy", "alergy", "prescribing", "prescibing", "fhir", "hl7", "referral", "refferal", "dcb0129", "dcb0160", "café"];
+        let words = [
+            "snomed",
+            "snowmed",
+            "allergy",
+            "alergy",
+            "prescribing",
+            "prescibing",
+            "fhir",
+            "hl7",
+            "referral",
+            "refferal",
+            "dcb0129",
+            "dcb0160",
+            "café",
+        ];
         for a in words {
             for max in 0..=2 {
                 let mut m = TypoMatcher::new(a, max);

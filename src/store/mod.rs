@@ -196,7 +196,27 @@ impl Store {
         let rows = sqlx::query("SELECT document, created_at, updated_at FROM entries ORDER BY slug")
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(entry_from_row).collect()
+        // Parsing thousands of documents is most of start-up: use the cores.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        if rows.len() < 2000 || threads < 2 {
+            return rows.iter().map(entry_from_row).collect();
+        }
+        let chunk = rows.len().div_ceil(threads);
+        let parsed: Vec<anyhow::Result<Vec<Entry>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = rows
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || part.iter().map(entry_from_row).collect::<anyhow::Result<Vec<_>>>()))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a parser thread panicked"))))
+                .collect()
+        });
+        let mut entries = Vec::with_capacity(rows.len());
+        for part in parsed {
+            entries.extend(part?);
+        }
+        Ok(entries)
     }
 
     pub async fn entry_count(&self) -> anyhow::Result<i64> {
