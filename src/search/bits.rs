@@ -50,6 +50,20 @@ impl Bits {
         self.words.iter().zip(&other.words).map(|(a, b)| (a & b).count_ones()).sum()
     }
 
+    /// Which words hold any set bit: counting against a sparse set then
+    /// touches only those.
+    pub fn nonzero_words(&self) -> Vec<u32> {
+        self.words.iter().enumerate().filter(|(_, w)| **w != 0).map(|(i, _)| i as u32).collect()
+    }
+
+    /// `count_and`, looking only at the given words of `self`.
+    pub fn count_and_in(&self, other: &Bits, words: &[u32]) -> u32 {
+        words
+            .iter()
+            .map(|&i| (self.words[i as usize] & other.words.get(i as usize).copied().unwrap_or(0)).count_ones())
+            .sum()
+    }
+
     pub fn ones(&self) -> impl Iterator<Item = u32> + '_ {
         self.words.iter().enumerate().flat_map(|(i, &w)| {
             let mut w = w;

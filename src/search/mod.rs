@@ -320,8 +320,11 @@ pub fn run(index: &Index, request: &SearchRequest) -> SearchResponse {
         } else {
             std::borrow::Cow::Borrowed(&all)
         };
+        let words = base.nonzero_words();
         counts.push(
-            (0..index.facet_value_count(*facet) as u32).map(|v| base.count_and(index.value_docs(*facet, v))).collect(),
+            (0..index.facet_value_count(*facet) as u32)
+                .map(|v| base.count_and_in(index.value_docs(*facet, v), &words))
+                .collect(),
         );
     }
     let mut results: Vec<(u32, f32)> = all.ones().map(|d| (d, score.get(d as usize).copied().unwrap_or(0.0))).collect();
