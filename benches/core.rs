@@ -126,9 +126,15 @@ fn main() {
     }
     let work = tempfile::tempdir().unwrap();
     let ten_k = work.path().join("catalogue-10k.json");
-    let out = bin().args(["generate", "--entries", "10000", "--output"]).arg(&ten_k).output().unwrap();
-    assert!(out.status.success());
     let api_csv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/nhs-api-catalogue.csv");
+    let out = bin()
+        .args(["generate", "--entries", "10000", "--with"])
+        .arg(&api_csv)
+        .arg("--output")
+        .arg(&ten_k)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let pg = Pg::connect();
     if pg.is_none() {
         eprintln!("PostgreSQL not reachable: PostgreSQL rows are skipped");

@@ -272,7 +272,11 @@ fn main() {
     if std::env::args().any(|a| a == "--test" || a == "--list") {
         return;
     }
-    let base: Catalogue = serde_json::from_str(standards::demo::CATALOGUE).unwrap();
+    // The base: the demo catalogue and the national API catalogue, read
+    // through the import code; synthetic entries vary both.
+    let api_catalogue = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/nhs-api-catalogue.csv");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let base: Catalogue = runtime.block_on(standards::cli::generate::base_catalogue(&[api_catalogue])).unwrap();
     let orgs: HashMap<String, Organisation> =
         base.organisations.iter().map(|o| (o.slug.to_string(), o.clone())).collect();
     let mut vocabularies = standards::catalogue::Vocabularies::defaults();

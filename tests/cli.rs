@@ -218,3 +218,24 @@ async fn every_command_runs_on_postgresql_with_database_url() {
     assert_eq!(csv::Reader::from_reader(&out.stdout[..]).records().count(), 113);
     ts.finish().await;
 }
+
+#[test]
+fn generate_writes_a_synthetic_catalogue_that_imports() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("synthetic.json");
+    let out = standards()
+        .args(["generate", "--entries", "600", "--with"])
+        .arg(api_catalogue_csv())
+        .arg("--output")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let catalogue: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let entries = catalogue["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 600);
+    assert!(entries.iter().any(|e| e["owner"] == "nhs-digital"), "varies the API catalogue's entries too");
+    let out = standards().arg("import").arg(&file).arg("--data-dir").arg(dir.path().join("d")).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("600 created"));
+}

@@ -1,7 +1,7 @@
 //! The `standards` command line.
 
 mod export;
-mod generate;
+pub mod generate;
 mod import;
 mod serve;
 
@@ -93,7 +93,7 @@ pub fn main() -> ExitCode {
                 import::run(args).await
             }
             Command::Export(args) => export::run(args).await,
-            Command::Generate(args) => generate::run(args),
+            Command::Generate(args) => generate::run(args).await,
         }
     });
     match result {
