@@ -277,13 +277,11 @@ pub fn run(index: &Index, request: &SearchRequest) -> SearchResponse {
     // Facet counts on bitsets: each facet's counts ignore its own
     // selection, so they show what choosing another value would give.
     let mut matched = Bits::with_len(index.capacity());
-    let mut score = vec![0f32; if parsed.units.is_empty() { 0 } else { index.capacity() }];
     if parsed.units.is_empty() {
         matched.or(index.live());
     } else {
-        for &(doc, s) in &matches {
+        for &(doc, _) in &matches {
             matched.set(doc);
-            score[doc as usize] = s;
         }
     }
     let filters: Vec<Option<Bits>> = Facet::ALL
@@ -327,7 +325,11 @@ pub fn run(index: &Index, request: &SearchRequest) -> SearchResponse {
                 .collect(),
         );
     }
-    let mut results: Vec<(u32, f32)> = all.ones().map(|d| (d, score.get(d as usize).copied().unwrap_or(0.0))).collect();
+    let mut results: Vec<(u32, f32)> = if parsed.units.is_empty() {
+        all.ones().map(|d| (d, 0.0)).collect()
+    } else {
+        matches.iter().copied().filter(|(d, _)| all.get(*d)).collect()
+    };
     let total = results.len();
     let sort = if request.q.trim().is_empty() && request.sort == SearchSort::Relevance {
         SearchSort::Title
