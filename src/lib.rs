@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod catalogue;
+pub mod ckan;
 pub mod cli;
 pub mod demo;
 pub mod export;

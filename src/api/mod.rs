@@ -61,6 +61,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/search/analytics", get(search::analytics))
         .route("/api/v1/changes", get(changes::list))
         .route("/api/v1/openapi.json", get(openapi::serve))
+        .merge(crate::ckan::actions::router())
 }
 
 /// A list page, the same shape for every listing.

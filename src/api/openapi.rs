@@ -56,6 +56,25 @@ fn repeatable(name: &str, description: &str) -> Value {
            "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": true})
 }
 
+/// The filters, sort and page shared by the list and search endpoints.
+fn entry_parameters(first: Option<Value>, sorts: &[&str]) -> Value {
+    let mut list: Vec<Value> = first.into_iter().collect();
+    list.extend([
+        repeatable("care_setting", "Care setting slug or label"),
+        repeatable("topic", "Topic slug or label"),
+        repeatable("technology", "Technology slug or label"),
+        repeatable("category", "Category slug or label"),
+        repeatable("status", "Status slug or label"),
+        repeatable("owner", "Owner organisation slug or name"),
+        repeatable("type", "`standard` or `api`"),
+        json!({"name": "mandated", "in": "query", "schema": {"type": "boolean"}}),
+        json!({"name": "sort", "in": "query", "schema": {"enum": sorts}}),
+        json!({"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}}),
+        json!({"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}}),
+    ]);
+    Value::from(list)
+}
+
 fn json_response(description: &str, schema: &str) -> Value {
     json!({"description": description, "headers": {"ETag": {"schema": {"type": "string"}}},
            "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
@@ -83,39 +102,18 @@ fn build() -> Value {
         "/api/v1/standards": {"get": {
           "summary": "List entries (standards and APIs)",
           "operationId": "listEntries",
-          "parameters": [
-            repeatable("care_setting", "Care setting slug or label"),
-            repeatable("topic", "Topic slug or label"),
-            repeatable("technology", "Technology slug or label"),
-            repeatable("category", "Category slug or label"),
-            repeatable("status", "Status slug or label"),
-            repeatable("owner", "Owner organisation slug or name"),
-            repeatable("type", "`standard` or `api`"),
-            {"name": "mandated", "in": "query", "schema": {"type": "boolean"}},
-            {"name": "sort", "in": "query", "schema": {"enum": EntrySort::NAMES}},
-            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
-            {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}}
-          ],
+          "parameters": entry_parameters(None, EntrySort::NAMES),
           "responses": {"200": json_response("A page of entries", "EntryList"), "304": not_modified,
                         "400": problem_response("A parameter is unknown or has a value that is not allowed")}
         }},
         "/api/v1/search": {"get": {
           "summary": "Search entries: free text with typo tolerance, synonyms and phrases in quotes, with facet counts",
           "operationId": "search",
-          "parameters": [
-            {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "Words, abbreviations, codes or \"a phrase\"; empty lists everything"},
-            repeatable("care_setting", "Care setting slug or label"),
-            repeatable("topic", "Topic slug or label"),
-            repeatable("technology", "Technology slug or label"),
-            repeatable("category", "Category slug or label"),
-            repeatable("status", "Status slug or label"),
-            repeatable("owner", "Owner organisation slug or name"),
-            repeatable("type", "`standard` or `api`"),
-            {"name": "mandated", "in": "query", "schema": {"type": "boolean"}},
-            {"name": "sort", "in": "query", "schema": {"enum": SearchSort::NAMES}},
-            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
-            {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}}
-          ],
+          "parameters": entry_parameters(
+            Some(json!({"name": "q", "in": "query", "schema": {"type": "string"},
+                        "description": "Words, abbreviations, codes or \"a phrase\"; empty lists everything"})),
+            SearchSort::NAMES,
+          ),
           "responses": {"200": json_response("Matching entries, facet counts and a suggestion", "SearchResponse"), "304": not_modified,
                         "400": problem_response("A parameter is unknown or has a value that is not allowed")}
         }},

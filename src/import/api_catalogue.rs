@@ -89,12 +89,7 @@ pub fn read(content: &str, vocabularies: &Vocabularies) -> RawCatalogue {
         match records.next() {
             Some(Ok(r)) => header = Some(r),
             Some(Err(e)) => {
-                raw.problems.push(Problem {
-                    location: Some(Location::Row(row)),
-                    column: None,
-                    value: None,
-                    expected: format!("a well-formed CSV row ({e})"),
-                });
+                raw.problems.push(Problem::row(row, format!("a well-formed CSV row ({e})")));
                 return raw;
             }
             None => {
@@ -135,12 +130,7 @@ pub fn read(content: &str, vocabularies: &Vocabularies) -> RawCatalogue {
         let record = match result {
             Ok(r) => r,
             Err(e) => {
-                raw.problems.push(Problem {
-                    location: Some(Location::Row(row)),
-                    column: None,
-                    value: None,
-                    expected: format!("a well-formed CSV row ({e})"),
-                });
+                raw.problems.push(Problem::row(row, format!("a well-formed CSV row ({e})")));
                 continue;
             }
         };

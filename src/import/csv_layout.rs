@@ -46,16 +46,10 @@ pub fn read(content: &str) -> RawCatalogue {
                     continue;
                 }
                 if record.len() > headers.len() {
-                    raw.problems.push(Problem {
-                        location: Some(Location::Row(row)),
-                        column: None,
-                        value: None,
-                        expected: format!(
-                            "at most {} cells, one per header column (found {})",
-                            headers.len(),
-                            record.len()
-                        ),
-                    });
+                    raw.problems.push(Problem::row(
+                        row,
+                        format!("at most {} cells, one per header column (found {})", headers.len(), record.len()),
+                    ));
                     continue;
                 }
                 let mut map = Map::new();
@@ -67,12 +61,7 @@ pub fn read(content: &str) -> RawCatalogue {
                 raw.entries.push((Location::Row(row), map));
             }
             Err(e) => {
-                raw.problems.push(Problem {
-                    location: Some(Location::Row(row)),
-                    column: None,
-                    value: None,
-                    expected: format!("a well-formed CSV row ({e})"),
-                });
+                raw.problems.push(Problem::row(row, format!("a well-formed CSV row ({e})")));
             }
         }
     }

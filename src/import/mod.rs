@@ -84,6 +84,11 @@ impl Problem {
         }
     }
 
+    /// A problem with a whole row.
+    pub fn row(row: usize, expected: impl Into<String>) -> Problem {
+        Problem { location: Some(Location::Row(row)), column: None, value: None, expected: expected.into() }
+    }
+
     pub fn whole_file(expected: impl Into<String>) -> Problem {
         Problem { location: None, column: None, value: None, expected: expected.into() }
     }

@@ -88,7 +88,9 @@ pub struct Doc {
     pub sort_title: String,
     pub updated_at: i64,
     pub comply_by: Option<chrono::NaiveDate>,
+    pub created_at: i64,
     pub description: String,
+    pub tags: Vec<String>,
     facets: [Vec<u32>; FACETS],
     names: Vec<String>,
     terms: Vec<(u32, f32)>,
@@ -322,6 +324,30 @@ impl Index {
         &self.values[facet.index()].docs[id as usize]
     }
 
+    /// The live documents holding an index word that matches a pattern
+    /// with `*` (any run of characters) and `?` (one character).
+    pub fn wildcard(&self, pattern: &str) -> Bits {
+        let pattern: Vec<char> = pattern.to_lowercase().chars().collect();
+        let mut out = Bits::with_len(self.docs.len());
+        for term in &self.terms {
+            if term.df == 0 || term.text.starts_with('\u{1}') || !glob(&pattern, &term.text.chars().collect::<Vec<_>>())
+            {
+                continue;
+            }
+            for &(d, _) in &term.postings {
+                if self.live.get(d) {
+                    out.set(d);
+                }
+            }
+        }
+        out
+    }
+
+    /// The live document with this slug.
+    pub fn doc_id(&self, slug: &str) -> Option<u32> {
+        self.by_slug.get(slug).copied()
+    }
+
     /// One past the highest document id.
     pub fn capacity(&self) -> usize {
         self.docs.len()
@@ -409,6 +435,11 @@ impl Index {
 
     /// Adds or replaces the entry with this slug.
     pub fn upsert(&mut self, entry: &Entry, ctx: &Context<'_>) {
+        // A replaced document keeps its creation time when the new one has none.
+        let created_at = entry
+            .created_at
+            .map(|t| t.timestamp_micros())
+            .unwrap_or_else(|| self.by_slug.get(entry.slug.as_str()).map_or(0, |&d| self.docs[d as usize].created_at));
         self.remove(entry.slug.as_str());
         let id = self.docs.len() as u32;
         let mut scratch = std::mem::take(&mut self.scratch);
@@ -507,7 +538,9 @@ impl Index {
             sort_title: entry.title.to_lowercase(),
             updated_at: entry.updated_at.map_or(0, |t| t.timestamp_micros()),
             comply_by: entry.comply_by,
+            created_at,
             description,
+            tags: entry.tags.clone(),
             facets,
             names,
             terms,
@@ -990,6 +1023,16 @@ impl MatchScratch {
 
 thread_local! {
     static SCRATCH: std::cell::RefCell<MatchScratch> = std::cell::RefCell::new(MatchScratch::default());
+}
+
+/// Whether `text` matches a `*`/`?` pattern.
+fn glob(pattern: &[char], text: &[char]) -> bool {
+    match pattern.split_first() {
+        None => text.is_empty(),
+        Some(('*', rest)) => (0..=text.len()).any(|i| glob(rest, &text[i..])),
+        Some(('?', rest)) => !text.is_empty() && glob(rest, &text[1..]),
+        Some((c, rest)) => text.first() == Some(c) && glob(rest, &text[1..]),
+    }
 }
 
 /// A query word, phrase or synonym group.

@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 pub use analytics::{Analytics, QueryStat};
-use bits::Bits;
+pub use bits::Bits;
 use index::{Context, Facet, Index, highlight, snippet};
 
 use crate::catalogue::{Entry, Slug};
@@ -163,6 +163,9 @@ impl Search {
                     (Some(after), _) => {
                         let mut entry: Entry = serde_json::from_value(after.clone())?;
                         entry.updated_at = change.at.parse().ok();
+                        if change.action == "create" {
+                            entry.created_at = entry.updated_at;
+                        }
                         index.upsert(&entry, &ctx);
                     }
                     (None, Some(before)) => {
@@ -206,6 +209,12 @@ impl Search {
             self.analytics.record(&request.q, response.total);
         }
         response
+    }
+
+    /// Runs `f` with read access to the index, for other query languages
+    /// (the CKAN API's Solr syntax) built on the same engine.
+    pub fn with_index<R>(&self, f: impl FnOnce(&Index) -> R) -> R {
+        f(&self.index.read().expect("index lock"))
     }
 
     /// Up to eight titles for what is being typed.

@@ -196,39 +196,31 @@ pub fn allowed_typos(word: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
-    /// The plain dynamic programme, as the reference for `TypoMatcher`:
-    /// edit distance (with adjacent transpositions) when it is at most `max`;
-    /// `None` otherwise. Stops early once `max` is exceeded.
+    /// The definition of the distance, written recursively, as the
+    /// reference for `TypoMatcher`: slow, but obviously right.
     fn bounded_distance(a: &str, b: &str, max: usize) -> Option<usize> {
-        let a: Vec<char> = a.chars().collect();
-        let b: Vec<char> = b.chars().collect();
-        if a.len().abs_diff(b.len()) > max {
-            return None;
-        }
-        let width = b.len() + 1;
-        let mut prev2 = vec![0usize; width];
-        let mut prev: Vec<usize> = (0..width).collect();
-        let mut cur = vec![0usize; width];
-        for i in 1..=a.len() {
-            cur[0] = i;
-            let mut row_min = cur[0];
-            for j in 1..=b.len() {
-                let cost = usize::from(a[i - 1] != b[j - 1]);
-                let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                    v = v.min(prev2[j - 2] + 1);
-                }
-                cur[j] = v;
-                row_min = row_min.min(v);
+        // osa(i, j): the distance between the first i chars of a and the
+        // first j of b, memoised.
+        fn osa(a: &[char], b: &[char], i: usize, j: usize, memo: &mut HashMap<(usize, usize), usize>) -> usize {
+            if i == 0 || j == 0 {
+                return i + j;
             }
-            if row_min > max {
-                return None;
+            if let Some(&d) = memo.get(&(i, j)) {
+                return d;
             }
-            std::mem::swap(&mut prev2, &mut prev);
-            std::mem::swap(&mut prev, &mut cur);
+            let mut best = (osa(a, b, i - 1, j, memo) + 1)
+                .min(osa(a, b, i, j - 1, memo) + 1)
+                .min(osa(a, b, i - 1, j - 1, memo) + usize::from(a[i - 1] != b[j - 1]));
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(osa(a, b, i - 2, j - 2, memo) + 1);
+            }
+            memo.insert((i, j), best);
+            best
         }
-        let d = prev[b.len()];
+        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+        let d = osa(&a, &b, a.len(), b.len(), &mut HashMap::new());
         (d <= max).then_some(d)
     }
 

@@ -360,45 +360,30 @@ async fn upsert_entry(
         return Ok((Outcome::Unchanged, id));
     }
     let comply_by = entry.comply_by.map(|d| d.to_string());
-    match outcome {
-        Outcome::Created => {
-            sqlx::query(
-                "INSERT INTO entries (id, slug, sort_title, entry_type, category, status, owner_id, mandated, comply_by, document, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
-            )
-            .bind(&id)
-            .bind(entry.slug.as_str())
-            .bind(entry.title.to_lowercase())
-            .bind(entry.entry_type.as_str())
-            .bind(entry.category.as_str())
-            .bind(entry.status.slug())
-            .bind(&owner_id)
-            .bind(i64::from(entry.mandated))
-            .bind(comply_by)
-            .bind(after.to_string())
-            .bind(&at)
-            .execute(&mut **tx)
-            .await?;
-        }
-        _ => {
-            sqlx::query(
-                "UPDATE entries SET sort_title = $2, entry_type = $3, category = $4, status = $5, owner_id = $6, mandated = $7, \
-                 comply_by = $8, document = $9, updated_at = $10 WHERE id = $1",
-            )
-            .bind(&id)
-            .bind(entry.title.to_lowercase())
-            .bind(entry.entry_type.as_str())
-            .bind(entry.category.as_str())
-            .bind(entry.status.slug())
-            .bind(&owner_id)
-            .bind(i64::from(entry.mandated))
-            .bind(comply_by)
-            .bind(after.to_string())
-            .bind(&at)
-            .execute(&mut **tx)
-            .await?;
-            sqlx::query("DELETE FROM entry_terms WHERE entry_id = $1").bind(&id).execute(&mut **tx).await?;
-        }
+    // One statement for both: a new row gets its creation time, an existing
+    // one keeps it.
+    sqlx::query(
+        "INSERT INTO entries (id, slug, sort_title, entry_type, category, status, owner_id, mandated, comply_by, document, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
+         ON CONFLICT (id) DO UPDATE SET sort_title = excluded.sort_title, entry_type = excluded.entry_type, \
+         category = excluded.category, status = excluded.status, owner_id = excluded.owner_id, mandated = excluded.mandated, \
+         comply_by = excluded.comply_by, document = excluded.document, updated_at = excluded.updated_at",
+    )
+    .bind(&id)
+    .bind(entry.slug.as_str())
+    .bind(entry.title.to_lowercase())
+    .bind(entry.entry_type.as_str())
+    .bind(entry.category.as_str())
+    .bind(entry.status.slug())
+    .bind(&owner_id)
+    .bind(i64::from(entry.mandated))
+    .bind(comply_by)
+    .bind(after.to_string())
+    .bind(&at)
+    .execute(&mut **tx)
+    .await?;
+    if !matches!(outcome, Outcome::Created) {
+        sqlx::query("DELETE FROM entry_terms WHERE entry_id = $1").bind(&id).execute(&mut **tx).await?;
     }
     let terms = std::iter::once((Vocabulary::Category, &entry.category))
         .chain(entry.care_settings.iter().map(|t| (Vocabulary::CareSetting, t)))

@@ -1,0 +1,361 @@
+//! `/api/3/action/{name}`: CKAN's Action API (version 3) over the same
+//! store and search engine as the rest of the directory.
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Map, Value, json};
+
+use super::package::{organization, package};
+use super::search::package_search;
+use crate::api::AppState;
+use crate::catalogue::{Organisation, Status, Vocabulary};
+
+/// A CKAN error: its `__type`, message and HTTP status.
+#[derive(Debug)]
+pub struct ActionError {
+    pub status: StatusCode,
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl ActionError {
+    pub fn not_found(message: impl Into<String>) -> ActionError {
+        ActionError { status: StatusCode::NOT_FOUND, kind: "Not Found Error", message: message.into() }
+    }
+
+    pub fn validation(message: impl Into<String>) -> ActionError {
+        ActionError { status: StatusCode::CONFLICT, kind: "Validation Error", message: message.into() }
+    }
+
+    pub fn search(message: impl Into<String>) -> ActionError {
+        ActionError { status: StatusCode::CONFLICT, kind: "Search Query Error", message: message.into() }
+    }
+
+    fn bad_request(message: impl Into<String>) -> ActionError {
+        ActionError { status: StatusCode::BAD_REQUEST, kind: "Bad request", message: message.into() }
+    }
+}
+
+impl From<anyhow::Error> for ActionError {
+    fn from(e: anyhow::Error) -> Self {
+        tracing::error!(error = %format!("{e:#}"), "CKAN action failed");
+        ActionError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            kind: "Internal Error",
+            message: "The directory could not answer this request; it has been logged.".into(),
+        }
+    }
+}
+
+/// The parameters of a call: query string for GET, JSON or form body for POST.
+pub struct Params(pub Map<String, Value>);
+
+impl Params {
+    pub fn str(&self, key: &str) -> Option<String> {
+        match self.0.get(key)? {
+            Value::String(s) => Some(s.clone()),
+            Value::Null => None,
+            other => Some(other.to_string()),
+        }
+    }
+
+    pub fn bool(&self, key: &str) -> Result<Option<bool>, ActionError> {
+        match self.0.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(v) => match v.as_str().unwrap_or_default().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => Ok(Some(true)),
+                "false" | "0" | "no" | "off" | "" => Ok(Some(false)),
+                _ => Err(ActionError::validation(format!("{key}: expected true or false"))),
+            },
+        }
+    }
+
+    pub fn int(&self, key: &str) -> Result<Option<i64>, ActionError> {
+        match self.0.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => {
+                n.as_i64().map(Some).ok_or_else(|| ActionError::validation(format!("{key}: Invalid integer")))
+            }
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) => {
+                s.trim().parse().map(Some).map_err(|_| ActionError::validation(format!("{key}: Invalid integer")))
+            }
+            Some(_) => Err(ActionError::validation(format!("{key}: Invalid integer"))),
+        }
+    }
+
+    /// A list given as a JSON list, or as text holding a JSON list.
+    pub fn list(&self, key: &str) -> Result<Option<Vec<String>>, ActionError> {
+        let value = match self.0.get(key) {
+            None | Some(Value::Null) => return Ok(None),
+            Some(Value::String(s)) => serde_json::from_str(s)
+                .map_err(|_| ActionError::validation(format!("{key}: expected a JSON list such as [\"tags\"]")))?,
+            Some(v) => v.clone(),
+        };
+        match value {
+            Value::Array(items) => {
+                Ok(Some(items.iter().map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned)).collect()))
+            }
+            _ => Err(ActionError::validation(format!("{key}: expected a JSON list such as [\"tags\"]"))),
+        }
+    }
+}
+
+fn params(raw: Option<&str>, headers: &HeaderMap, body: &Bytes) -> Result<Params, ActionError> {
+    let mut map = Map::new();
+    for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        map.insert(k.into_owned(), Value::String(v.into_owned()));
+    }
+    if !body.is_empty() {
+        let form = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if form {
+            for (k, v) in form_urlencoded::parse(body) {
+                map.insert(k.into_owned(), Value::String(v.into_owned()));
+            }
+        } else {
+            match serde_json::from_slice::<Value>(body) {
+                Ok(Value::Object(o)) => map.extend(o),
+                _ => return Err(ActionError::bad_request("Bad request - JSON Error: the body must be a JSON object")),
+            }
+        }
+    }
+    Ok(Params(map))
+}
+
+fn envelope(action: &str, result: Result<Value, ActionError>) -> Response {
+    let help = format!("/api/3/action/help_show?name={action}");
+    match result {
+        Ok(result) => axum::Json(json!({"help": help, "success": true, "result": result})).into_response(),
+        Err(e) => (
+            e.status,
+            axum::Json(json!({"help": help, "success": false, "error": {"__type": e.kind, "message": e.message}})),
+        )
+            .into_response(),
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/3/action/{name}", get(call).post(call)).route("/api/action/{name}", get(call).post(call))
+}
+
+async fn call(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = match params(raw.as_deref(), &headers, &body) {
+        Ok(p) => run(&state, &name, &p).await,
+        Err(e) => Err(e),
+    };
+    envelope(&name, result)
+}
+
+async fn organisations(state: &AppState) -> anyhow::Result<HashMap<String, Organisation>> {
+    Ok(state.store.organisations().await?.into_iter().map(|o| (o.slug.to_string(), o)).collect())
+}
+
+/// An organisation by name (slug) or id.
+async fn find_organisation(state: &AppState, id: &str) -> Result<Organisation, ActionError> {
+    let orgs = state.store.organisations().await?;
+    orgs.into_iter()
+        .find(|o| o.slug.as_str() == id || o.id.to_string() == id)
+        .ok_or_else(|| ActionError::not_found("Organization not found"))
+}
+
+/// A package by name (slug) or id.
+pub async fn package_by_id(state: &AppState, id: &str) -> Result<Value, ActionError> {
+    let slug = if uuid::Uuid::parse_str(id).is_ok() {
+        state.search.with_index(|index| {
+            index
+                .live_docs()
+                .map(|d| index.doc(d).slug.clone())
+                .find(|s| crate::catalogue::Entry::id_for_slug(s).to_string() == id)
+        })
+    } else {
+        Some(id.to_owned())
+    };
+    let entry = match slug {
+        Some(s) => state.store.entry(&s).await?,
+        None => None,
+    };
+    // An id that is not made from the slug (kept from an import) is looked up directly.
+    let entry = match entry {
+        Some(e) => e,
+        None => state
+            .store
+            .entries()
+            .await?
+            .into_iter()
+            .find(|e| e.id.to_string() == id)
+            .ok_or_else(|| ActionError::not_found("Not found"))?,
+    };
+    let vocabularies = state.store.vocabularies().await?;
+    let org = state.store.organisation(entry.owner.as_str()).await?;
+    Ok(package(&entry, org.as_ref(), &vocabularies))
+}
+
+async fn run(state: &AppState, action: &str, p: &Params) -> Result<Value, ActionError> {
+    match action {
+        "status_show" => Ok(json!({
+            "site_title": "Health and care interoperability standards directory",
+            "site_description": "Standards and national APIs for health and social care in England",
+            "site_url": "",
+            "ckan_version": "2.10.0",
+            "locale_default": "en_GB",
+            "extensions": ["scheming_datasets", "pages"],
+        })),
+        "site_read" => Ok(json!(true)),
+        "package_list" => {
+            let limit = p.int("limit")?.unwrap_or(i64::MAX).max(0) as usize;
+            let offset = p.int("offset")?.unwrap_or(0).max(0) as usize;
+            let mut names = state.store.entry_slugs().await?;
+            names.sort();
+            Ok(json!(names.into_iter().skip(offset).take(limit).collect::<Vec<_>>()))
+        }
+        "current_package_list_with_resources" => {
+            let limit = p.int("limit")?.unwrap_or(i64::MAX).max(0) as usize;
+            let offset = p.int("offset")?.unwrap_or(0).max(0) as usize;
+            let vocabularies = state.store.vocabularies().await?;
+            let orgs = organisations(state).await?;
+            let mut entries = state.store.entries().await?;
+            entries.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then_with(|| a.slug.cmp(&b.slug)));
+            Ok(Value::from(
+                entries
+                    .iter()
+                    .skip(offset)
+                    .take(limit)
+                    .map(|e| package(e, orgs.get(e.owner.as_str()), &vocabularies))
+                    .collect::<Vec<_>>(),
+            ))
+        }
+        "package_show" => {
+            let id =
+                p.str("id").or_else(|| p.str("name")).ok_or_else(|| ActionError::validation("id: Missing value"))?;
+            package_by_id(state, &id).await
+        }
+        "package_autocomplete" => {
+            let q = p.str("q").unwrap_or_default();
+            let limit = p.int("limit")?.unwrap_or(10).clamp(1, 100) as usize;
+            let hits = state.search.suggest(&q);
+            Ok(Value::from(
+                hits.into_iter()
+                    .take(limit)
+                    .map(|h| json!({"name": h["slug"], "title": h["title"], "match_field": "title", "match_displayed": h["title"]}))
+                    .collect::<Vec<_>>(),
+            ))
+        }
+        "package_search" => package_search(state, p).await,
+        "organization_list" => {
+            let all_fields = p.bool("all_fields")?.unwrap_or(false);
+            let orgs = state.store.organisations().await?;
+            if all_fields {
+                let counts = state.search.with_index(|index| {
+                    let mut counts: HashMap<String, usize> = HashMap::new();
+                    for d in index.live_docs() {
+                        *counts.entry(index.doc(d).owner.clone()).or_default() += 1;
+                    }
+                    counts
+                });
+                Ok(Value::from(
+                    orgs.iter()
+                        .map(|o| {
+                            let mut v = organization(o);
+                            v["package_count"] = json!(counts.get(o.slug.as_str()).copied().unwrap_or(0));
+                            v
+                        })
+                        .collect::<Vec<_>>(),
+                ))
+            } else {
+                Ok(Value::from(orgs.iter().map(|o| Value::from(o.slug.to_string())).collect::<Vec<_>>()))
+            }
+        }
+        "organization_show" => {
+            let id = p.str("id").ok_or_else(|| ActionError::validation("id: Missing value"))?;
+            let org = find_organisation(state, &id).await?;
+            let mut v = organization(&org);
+            let slugs: Vec<String> = state.search.with_index(|index| {
+                let mut s: Vec<String> = index
+                    .live_docs()
+                    .filter(|&d| index.doc(d).owner == org.slug.as_str())
+                    .map(|d| index.doc(d).slug.clone())
+                    .collect();
+                s.sort();
+                s
+            });
+            v["package_count"] = json!(slugs.len());
+            if p.bool("include_datasets")?.unwrap_or(false) {
+                let vocabularies = state.store.vocabularies().await?;
+                let mut packages = Vec::new();
+                for slug in slugs.iter().take(1000) {
+                    if let Some(e) = state.store.entry(slug).await? {
+                        packages.push(package(&e, Some(&org), &vocabularies));
+                    }
+                }
+                v["packages"] = Value::from(packages);
+            }
+            Ok(v)
+        }
+        "group_list" => Ok(json!([])),
+        "tag_list" => {
+            let query = p.str("query").map(|q| q.to_lowercase());
+            let mut tags: Vec<String> = state.search.with_index(|index| {
+                let mut t: Vec<String> = index.live_docs().flat_map(|d| index.doc(d).tags.clone()).collect();
+                t.sort();
+                t.dedup();
+                t
+            });
+            if let Some(q) = query {
+                tags.retain(|t| t.to_lowercase().contains(&q));
+            }
+            Ok(json!(tags))
+        }
+        "license_list" => {
+            let mut licences: Vec<String> =
+                state.store.entries().await?.into_iter().filter_map(|e| e.licence).collect();
+            licences.sort();
+            licences.dedup();
+            Ok(Value::from(
+                licences
+                    .into_iter()
+                    .map(|l| json!({"id": l, "title": l, "status": "active", "url": ""}))
+                    .collect::<Vec<_>>(),
+            ))
+        }
+        "scheming_dataset_schema_show" => {
+            let kind = p.str("type").unwrap_or_else(|| "dataset".into());
+            if kind != "dataset" {
+                return Err(ActionError::not_found(format!("Schema not found: {kind}")));
+            }
+            let vocabularies = state.store.vocabularies().await?;
+            Ok(super::schema::dataset_schema(&vocabularies))
+        }
+        "ckanext_pages_list" => Ok(json!([])),
+        "ckanext_pages_show" => {
+            let page = p.str("page").or_else(|| p.str("name")).unwrap_or_default();
+            Err(ActionError::not_found(format!("Page not found: {page}")))
+        }
+        other => Err(ActionError::bad_request(format!("Bad request - Action name not known: {other}"))),
+    }
+}
+
+/// Status labels for facets.
+pub fn status_label(slug: &str) -> String {
+    Status::parse(slug).map_or(slug.to_owned(), |s| s.label().to_owned())
+}
+
+/// Vocabulary labels for facets.
+pub fn term_label(vocabularies: &crate::catalogue::Vocabularies, vocabulary: Vocabulary, slug: &str) -> String {
+    vocabularies.term(vocabulary, slug).map_or(slug.to_owned(), |t| t.label.clone())
+}

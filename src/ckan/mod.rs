@@ -1,0 +1,7 @@
+//! The CKAN-compatible Action API.
+
+pub mod actions;
+mod package;
+mod schema;
+mod search;
+pub mod solr;
