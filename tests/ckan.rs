@@ -61,6 +61,10 @@ async fn reads_answer_in_ckans_envelope_and_shapes() {
     }
     assert_eq!(p["name"], "snomed-ct");
     assert_eq!(p["type"], "dataset");
+    assert_eq!(p["entry_type"], "standard");
+    let (_, apis) = action(&s, "package_search", "fq=entry_type:api&rows=1000").await;
+    let listed = s.get_json("/api/v1/standards?type=api&per_page=1").await;
+    assert_eq!(apis["result"]["count"], listed["total"]);
     assert_eq!(p["organization"]["name"], p["owner"]);
     // The same package by its id, and on the legacy address.
     let id = p["id"].as_str().unwrap().to_owned();

@@ -79,6 +79,8 @@ pub fn package(entry: &Entry, org: Option<&Organisation>, vocabularies: &Vocabul
     put("state", json!("active"));
     put("private", json!(false));
     put("type", json!("dataset"));
+    // The directory's own `type` (standard or api), which CKAN's `type` shadows.
+    put("entry_type", json!(entry.entry_type.as_str()));
     put("metadata_created", time(entry.created_at));
     put("metadata_modified", time(entry.updated_at));
     put("num_tags", json!(tags.len()));

@@ -49,7 +49,9 @@ pub fn dataset_schema(vocabularies: &Vocabularies) -> Value {
         if fields.iter().any(|x| x["field_name"] == f.name) || matches!(f.kind, FieldKind::Timestamp | FieldKind::Id) {
             continue;
         }
-        let mut field = json!({"field_name": f.name, "label": f.name.replace('_', " "), "required": f.required});
+        // CKAN's own `type` is the dataset type; the entry's type is `entry_type`.
+        let name = if f.kind == FieldKind::EntryType { "entry_type" } else { f.name };
+        let mut field = json!({"field_name": name, "label": name.replace('_', " "), "required": f.required});
         match f.kind {
             FieldKind::Terms(v) | FieldKind::Term(v) => field["choices"] = choices(vocabularies, v),
             FieldKind::Date => field["preset"] = json!("date"),
