@@ -262,13 +262,8 @@ pub async fn plan(store: &Store, raw: RawCatalogue) -> anyhow::Result<Result<Cha
     for (location, map) in &raw.organisations {
         match Organisation::parse(map, &resolver) {
             Ok(mut org) => {
-                if let Some(first) = seen_orgs.insert(org.slug.to_string(), location.clone()) {
-                    problems.push(Problem {
-                        location: Some(location.clone()),
-                        column: Some("slug".into()),
-                        value: Some(org.slug.to_string()),
-                        expected: format!("a slug not used before in this file (also at {first})"),
-                    });
+                if let Some(p) = repeated_slug(&mut seen_orgs, org.slug.as_str(), location) {
+                    problems.push(p);
                     continue;
                 }
                 if raw.merge_organisations
@@ -288,13 +283,8 @@ pub async fn plan(store: &Store, raw: RawCatalogue) -> anyhow::Result<Result<Cha
     for (location, map) in &raw.entries {
         match Entry::parse(map, &resolver) {
             Ok(entry) => {
-                if let Some(first) = seen_entries.insert(entry.slug.to_string(), location.clone()) {
-                    problems.push(Problem {
-                        location: Some(location.clone()),
-                        column: Some("slug".into()),
-                        value: Some(entry.slug.to_string()),
-                        expected: format!("a slug not used before in this file (also at {first})"),
-                    });
+                if let Some(p) = repeated_slug(&mut seen_entries, entry.slug.as_str(), location) {
+                    problems.push(p);
                     continue;
                 }
                 set.entries.push(entry);
@@ -305,6 +295,17 @@ pub async fn plan(store: &Store, raw: RawCatalogue) -> anyhow::Result<Result<Cha
         }
     }
     Ok(if problems.is_empty() { Ok(set) } else { Err(problems) })
+}
+
+/// A problem when `slug` was already used earlier in the same file.
+fn repeated_slug(seen: &mut HashMap<String, Location>, slug: &str, location: &Location) -> Option<Problem> {
+    let first = seen.insert(slug.to_owned(), location.clone())?;
+    Some(Problem {
+        location: Some(location.clone()),
+        column: Some("slug".into()),
+        value: Some(slug.to_owned()),
+        expected: format!("a slug not used before in this file (also at {first})"),
+    })
 }
 
 /// An organisation as stored, with the fields it lacked taken from `new`.

@@ -277,22 +277,6 @@ async fn upsert_organisation(
         .await?;
     let at = log.at.to_owned();
     match existing {
-        None => {
-            let after = document(org);
-            sqlx::query(
-                "INSERT INTO organisations (id, slug, name, sort_name, document, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
-            )
-            .bind(org.id.to_string())
-            .bind(org.slug.as_str())
-            .bind(&org.name)
-            .bind(org.name.to_lowercase())
-            .bind(after.to_string())
-            .bind(&at)
-            .execute(&mut **tx)
-            .await?;
-            log.append(tx, "organisation", &org.id.to_string(), Action::Create, None, Some(&after)).await?;
-            Ok(Outcome::Created)
-        }
         Some(row) => {
             let id: String = row.get(0);
             let before: Value = serde_json::from_str(&row.get::<String, _>(1)).context("organisation document")?;
@@ -303,20 +287,41 @@ async fn upsert_organisation(
             if before == after {
                 return Ok(Outcome::Unchanged);
             }
-            sqlx::query(
-                "UPDATE organisations SET name = $2, sort_name = $3, document = $4, updated_at = $5 WHERE id = $1",
-            )
-            .bind(&id)
-            .bind(&org.name)
-            .bind(org.name.to_lowercase())
-            .bind(after.to_string())
-            .bind(&at)
-            .execute(&mut **tx)
-            .await?;
+            write_organisation(tx, &org, &after, &at).await?;
             log.append(tx, "organisation", &id, Action::Update, Some(&before), Some(&after)).await?;
             Ok(Outcome::Updated)
         }
+        None => {
+            let after = document(org);
+            write_organisation(tx, org, &after, &at).await?;
+            log.append(tx, "organisation", &org.id.to_string(), Action::Create, None, Some(&after)).await?;
+            Ok(Outcome::Created)
+        }
     }
+}
+
+/// Inserts or updates an organisation's row; an existing row keeps its
+/// creation time.
+async fn write_organisation(
+    tx: &mut Transaction<'_, Any>,
+    org: &Organisation,
+    document: &Value,
+    at: &str,
+) -> Result<(), WriteError> {
+    sqlx::query(
+        "INSERT INTO organisations (id, slug, name, sort_name, document, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, sort_name = excluded.sort_name, document = excluded.document, \
+         updated_at = excluded.updated_at",
+    )
+    .bind(org.id.to_string())
+    .bind(org.slug.as_str())
+    .bind(&org.name)
+    .bind(org.name.to_lowercase())
+    .bind(document.to_string())
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 async fn id_of(tx: &mut Transaction<'_, Any>, table: &str, slug: &str) -> Result<Option<String>, WriteError> {
