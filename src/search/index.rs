@@ -95,7 +95,6 @@ pub struct Doc {
     names: Vec<String>,
     terms: Vec<(u32, f32)>,
     length: f32,
-    alive: bool,
 }
 
 impl Term {
@@ -354,7 +353,7 @@ impl Index {
     }
 
     pub fn live_docs(&self) -> impl Iterator<Item = u32> + '_ {
-        self.docs.iter().enumerate().filter(|(_, d)| d.alive).map(|(i, _)| i as u32)
+        self.live.ones()
     }
 
     /// Display order of a facet's value slugs, when it has a fixed one.
@@ -545,7 +544,6 @@ impl Index {
             names,
             terms,
             length,
-            alive: true,
         });
         for (fi, values) in self.docs[id as usize].facets.iter().enumerate() {
             for &v in values {
@@ -564,7 +562,6 @@ impl Index {
         let Some(id) = self.by_slug.remove(slug) else { return };
         self.live.clear(id);
         let doc = &mut self.docs[id as usize];
-        doc.alive = false;
         for (fi, values) in doc.facets.iter().enumerate() {
             for &v in values {
                 self.values[fi].docs[v as usize].clear(id);
@@ -594,7 +591,7 @@ impl Index {
         let mut remap = vec![u32::MAX; self.docs.len()];
         let mut docs = Vec::with_capacity(self.alive);
         for (old, doc) in std::mem::take(&mut self.docs).into_iter().enumerate() {
-            if doc.alive {
+            if self.live.get(old as u32) {
                 remap[old] = docs.len() as u32;
                 docs.push(doc);
             }
