@@ -197,3 +197,87 @@ async fn errors_use_ckans_types_and_status_codes() {
     assert_eq!(body["result"]["results"][0]["name"], "snomed-ct");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_catalogue_saved_through_the_action_api_migrates_into_an_empty_instance() {
+    let a = TestServer::with_demo(Backend::Sqlite).await;
+    // Page through package_search as a migration would, saving every response.
+    let mut responses = Vec::new();
+    let mut start = 0;
+    loop {
+        let (status, body) =
+            action(&a, "package_search", &format!("q=*:*&include_private=true&rows=50&start={start}&sort=name%20asc"))
+                .await;
+        assert_eq!(status, 200);
+        let n = body["result"]["results"].as_array().unwrap().len();
+        responses.push(body);
+        if n < 50 {
+            break;
+        }
+        start += 50;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("saved.json");
+    std::fs::write(&file, serde_json::to_vec(&responses).unwrap()).unwrap();
+
+    let b = common::TestStore::new(Backend::Sqlite).await;
+    let options = standards::import::ImportOptions {
+        format: Some(standards::import::Format::Ckan),
+        dry_run: false,
+        actor: "migration",
+        progress: None,
+    };
+    let summary = standards::import::import_file(&b.store, &file, options).await.unwrap().unwrap();
+    let source = a.test_store.store.catalogue().await.unwrap();
+    assert_eq!(summary.entries_created, source.entries.len());
+    let target = b.store.catalogue().await.unwrap();
+    let content = |c: &standards::catalogue::Catalogue| c.entries.iter().map(|e| e.content()).collect::<Vec<_>>();
+    assert_eq!(content(&target), content(&source), "every entry comes back field for field");
+    let orgs = |c: &standards::catalogue::Catalogue| {
+        let mut o: Vec<(String, String, Option<String>)> = c
+            .organisations
+            .iter()
+            .filter(|o| c.entries.iter().any(|e| e.owner == o.slug))
+            .map(|o| (o.slug.to_string(), o.name.clone(), o.description.clone()))
+            .collect();
+        o.sort();
+        o
+    };
+    assert_eq!(orgs(&target), orgs(&source), "the organisations that own entries come too");
+    b.finish().await;
+    a.stop().await;
+}
+
+#[tokio::test]
+async fn packages_from_another_ckan_map_scheming_fields_and_keep_the_rest_as_tags() {
+    let ts = common::TestStore::new(Backend::Sqlite).await;
+    let saved = json!({"help": "", "success": true, "result": {"count": 1, "results": [{
+        "name": "example-standard", "title": "Example Standard", "notes": "What it is for.",
+        "organization": {"name": "example-body", "title": "Example Body", "description": "Writes examples."},
+        "standard_category": "Record standards", "care_setting": "[\"Hospital\", \"Social care\"]",
+        "topic": "Referrals, Continuity of care", "status": "Active", "mandated": "yes",
+        "reference_code": "DAPB0000", "comply_by_date": "2027-03-31", "documentation_link": "https://example.org/std",
+        "tags": [{"name": "examples"}], "colour_scheme": "blue", "resources": [], "type": "dataset"
+    }]}});
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("other.json");
+    std::fs::write(&file, saved.to_string()).unwrap();
+    let options = standards::import::ImportOptions {
+        format: Some(standards::import::Format::Ckan),
+        dry_run: false,
+        actor: "migration",
+        progress: None,
+    };
+    standards::import::import_file(&ts.store, &file, options).await.unwrap().unwrap();
+    let e = ts.store.entry("example-standard").await.unwrap().unwrap();
+    assert_eq!(e.category.as_str(), "record-standards");
+    assert_eq!(e.care_settings.iter().map(|s| s.as_str()).collect::<Vec<_>>(), vec!["hospital", "social-care"]);
+    assert_eq!(e.topics.iter().map(|s| s.as_str()).collect::<Vec<_>>(), vec!["referrals", "continuity-of-care"]);
+    assert!(e.mandated);
+    assert_eq!(e.comply_by.unwrap().to_string(), "2027-03-31");
+    assert_eq!(e.owner.as_str(), "example-body");
+    assert!(e.tags.contains(&"examples".to_owned()));
+    assert!(e.tags.contains(&"colour_scheme: blue".to_owned()), "unmapped fields are kept as tags: {:?}", e.tags);
+    assert_eq!(ts.store.organisation("example-body").await.unwrap().unwrap().name, "Example Body");
+    ts.finish().await;
+}
