@@ -3,6 +3,7 @@
 
 mod common;
 
+
 use common::{Backend, TestServer};
 use serde_json::{Value, json};
 
@@ -281,3 +282,125 @@ async fn packages_from_another_ckan_map_scheming_fields_and_keep_the_rest_as_tag
     assert_eq!(ts.store.organisation("example-body").await.unwrap().unwrap().name, "Example Body");
     ts.finish().await;
 }
+
+async fn post(s: &TestServer, name: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+    let mut r = reqwest::Client::new().post(s.url(&format!("/api/3/action/{name}"))).json(&body);
+    if let Some(t) = token {
+        r = r.header("Authorization", t);
+    }
+    let r = r.send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn writes_need_a_valid_token_and_go_round_trip() {
+    let s = TestServer::with_demo(Backend::Sqlite).await;
+    let store = &s.test_store.store;
+    store.add_user("editor@example.org", standards::store::Role::Editor, None).await.unwrap();
+    store.add_user("pub@example.org", standards::store::Role::Publisher, Some("prsb")).await.unwrap();
+    store.add_user("admin@example.org", standards::store::Role::Admin, None).await.unwrap();
+    let (_, editor) = store.create_token("editor@example.org", "test", Some(30)).await.unwrap();
+    let (_, publisher) = store.create_token("pub@example.org", "test", None).await.unwrap();
+    let (_, admin) = store.create_token("admin@example.org", "test", None).await.unwrap();
+    let new = json!({"name": "test-standard", "title": "Test Standard", "owner_org": "prsb",
+                     "standard_category": "Record standards", "status": "draft-in-progress",
+                     "care_setting": ["Hospital"], "topic": ["Referrals"], "notes": "Made by a test.",
+                     "tags": [{"name": "testing"}]});
+
+    // No token, a wrong token, and a role that may not write: refused.
+    assert_eq!(post(&s, "package_create", None, new.clone()).await.0, 403);
+    assert_eq!(post(&s, "package_create", Some("std_nope"), new.clone()).await.0, 403);
+    let (status, body) = post(&s, "package_create", Some(&publisher), new.clone()).await;
+    assert_eq!((status, body["error"]["__type"].as_str()), (403, Some("Authorization Error")));
+    assert_eq!(action(&s, "package_show", "id=test-standard").await.0, 404, "nothing was written");
+
+    let (status, body) = post(&s, "package_create", Some(&editor), new.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["result"]["name"], "test-standard");
+    assert_eq!(body["result"]["care_settings"], json!(["hospital"]));
+    assert_eq!(body["result"]["owner"], "prsb");
+    assert_eq!(post(&s, "package_create", Some(&editor), new.clone()).await.0, 409, "the name is taken");
+    let (_, found) = action(&s, "package_search", "q=name:test-standard").await;
+    assert_eq!(found["result"]["count"], 1, "the search index follows the write at once");
+
+    let (status, patched) = post(
+        &s,
+        "package_patch",
+        Some(&editor),
+        json!({"id": "test-standard", "title": "Patched", "comply_by_date": "2028-01-01"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(patched["result"]["title"], "Patched");
+    assert_eq!(patched["result"]["comply_by"], "2028-01-01");
+    assert_eq!(patched["result"]["care_settings"], json!(["hospital"]), "a patch keeps what it does not name");
+
+    let (status, updated) = post(
+        &s,
+        "package_update",
+        Some(&editor),
+        json!({"id": "test-standard", "title": "Updated",
+        "owner_org": "prsb", "standard_category": "record-standards", "status": "active"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["result"]["title"], "Updated");
+    assert_eq!(updated["result"]["care_settings"], json!([]), "an update replaces the package");
+
+    let (status, bad) = post(
+        &s,
+        "package_update",
+        Some(&editor),
+        json!({"id": "test-standard", "title": "X", "owner_org": "prsb",
+        "standard_category": "record-standards", "status": "sort of"}),
+    )
+    .await;
+    assert_eq!((status, bad["error"]["__type"].as_str()), (409, Some("Validation Error")));
+    assert!(bad["error"]["message"].as_str().unwrap().contains("status"));
+
+    let (status, _) = post(&s, "package_delete", Some(&editor), json!({"id": "test-standard"})).await;
+    assert_eq!(status, 200);
+    assert_eq!(action(&s, "package_show", "id=test-standard").await.0, 404);
+    let changes = store.changes_since(0, 100_000).await.unwrap();
+    assert!(changes.iter().any(|c| c.actor == "editor@example.org" && c.action == "delete"), "the change log says who");
+
+    assert_eq!(
+        post(&s, "organization_create", Some(&editor), json!({"name": "new-body", "title": "New Body"})).await.0,
+        403
+    );
+    let (status, org) = post(
+        &s,
+        "organization_create",
+        Some(&admin),
+        json!({"name": "new-body", "title": "New Body", "description": "A test body."}),
+    )
+    .await;
+    assert_eq!(status, 200, "{org}");
+    assert_eq!(org["result"]["name"], "new-body");
+
+    // A revoked token stops working.
+    let tokens = store.tokens().await.unwrap();
+    let id = &tokens.iter().find(|t| t.email == "editor@example.org").unwrap().id;
+    store.revoke_token(id).await.unwrap();
+    assert_eq!(post(&s, "package_create", Some(&editor), new.clone()).await.0, 403);
+    s.stop().await;
+}
+
+on_both_stores!(tokens_are_stored_hashed_and_stop_working_when_expired_revoked_or_disabled, |backend| async move {
+    let ts = common::TestStore::new(backend).await;
+    ts.store.add_user("a@example.org", standards::store::Role::Editor, None).await.unwrap();
+    let (_, good) = ts.store.create_token("a@example.org", "t", Some(30)).await.unwrap();
+    let (_, expired) = ts.store.create_token("a@example.org", "t", Some(0)).await.unwrap();
+    assert_eq!(ts.store.authenticate(&good).await.unwrap().unwrap().email, "a@example.org");
+    assert!(ts.store.authenticate(&expired).await.unwrap().is_none());
+    // Neither the token nor its hash is in the change log.
+    let log = serde_json::to_string(&ts.store.changes_since(0, 1000).await.unwrap()).unwrap();
+    assert!(!log.contains(&good) && !log.contains(&good[4..20]));
+    ts.store.disable_user("a@example.org").await.unwrap();
+    assert!(ts.store.authenticate(&good).await.unwrap().is_none(), "a disabled user's tokens stop working");
+    assert!(
+        ts.store.add_user("b@example.org", standards::store::Role::Publisher, None).await.is_err(),
+        "publishers need an organisation"
+    );
+    ts.finish().await;
+});

@@ -37,7 +37,7 @@ impl ActionError {
         ActionError { status: StatusCode::CONFLICT, kind: "Search Query Error", message: message.into() }
     }
 
-    fn bad_request(message: impl Into<String>) -> ActionError {
+    pub fn bad_request(message: impl Into<String>) -> ActionError {
         ActionError { status: StatusCode::BAD_REQUEST, kind: "Bad request", message: message.into() }
     }
 }
@@ -144,6 +144,9 @@ fn envelope(action: &str, result: Result<Value, ActionError>) -> Response {
     }
 }
 
+const WRITE_ACTIONS: &[&str] =
+    &["package_create", "package_update", "package_patch", "package_delete", "organization_create"];
+
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/3/action/{name}", get(call).post(call)).route("/api/action/{name}", get(call).post(call))
 }
@@ -156,6 +159,7 @@ async fn call(
     body: Bytes,
 ) -> Response {
     let result = match params(raw.as_deref(), &headers, &body) {
+        Ok(p) if WRITE_ACTIONS.contains(&name.as_str()) => super::write::run(&state, &name, &p, &headers).await,
         Ok(p) => run(&state, &name, &p).await,
         Err(e) => Err(e),
     };

@@ -5,3 +5,4 @@ mod package;
 mod schema;
 mod search;
 pub mod solr;
+mod write;

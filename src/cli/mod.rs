@@ -1,5 +1,6 @@
 //! The `standards` command line.
 
+mod accounts;
 mod export;
 pub mod generate;
 mod import;
@@ -29,16 +30,20 @@ enum Command {
     Export(export::ExportArgs),
     /// Write a synthetic catalogue of N entries for benchmarks and load tests.
     Generate(generate::GenerateArgs),
+    /// Manage people: add, list, disable.
+    User(accounts::UserArgs),
+    /// Manage API tokens: create, revoke, list.
+    Token(accounts::TokenArgs),
 }
 
 /// Where the catalogue is kept; every command takes these.
 #[derive(Args, Debug, Clone)]
 pub struct StoreArgs {
     /// Data directory for the embedded SQLite store (created when missing).
-    #[arg(long, env = "STANDARDS_DATA_DIR", default_value = "./data")]
+    #[arg(long, env = "STANDARDS_DATA_DIR", default_value = "./data", global = true)]
     pub data_dir: PathBuf,
     /// Use this database instead of the data directory: postgres://... or sqlite://FILE.
-    #[arg(long, env = "DATABASE_URL")]
+    #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
     /// Log format: `text` for people, `json` for machines.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
@@ -94,6 +99,8 @@ pub fn main() -> ExitCode {
             }
             Command::Export(args) => export::run(args).await,
             Command::Generate(args) => generate::run(args).await,
+            Command::User(args) => accounts::user(args).await,
+            Command::Token(args) => accounts::token(args).await,
         }
     });
     match result {

@@ -86,7 +86,8 @@ fn tag_names(p: &Map<String, Value>) -> Value {
         .map_or(Value::Array(Vec::new()), Value::from)
 }
 
-fn package_to_entry(p: &Map<String, Value>) -> Map<String, Value> {
+/// The raw entry a CKAN package stands for.
+pub fn package_to_entry(p: &Map<String, Value>) -> Map<String, Value> {
     let mut e = Map::new();
     let ours = p.contains_key("entry_type") && p.contains_key("care_settings");
     if ours {
@@ -129,7 +130,46 @@ fn package_to_entry(p: &Map<String, Value>) -> Map<String, Value> {
     e
 }
 
-fn organisation(o: &Map<String, Value>) -> Map<String, Value> {
+/// The entry fields that a CKAN write's parameters set: scheming fields
+/// mapped to entry fields, entry fields by their own names, tags by name,
+/// the owner from `organization` or `owner_org`. Fields it does not know
+/// are kept as tags, as on import.
+pub fn overlay(p: &Map<String, Value>) -> Map<String, Value> {
+    let mut e = Map::new();
+    let mut extra_tags = Vec::new();
+    for (k, v) in p {
+        if let Some((_, to)) = SCHEMING.iter().find(|(from, _)| from == k) {
+            let is_list = ENTRY_FIELDS.iter().any(|f| f.name == *to && f.kind.is_list());
+            e.insert((*to).to_owned(), if is_list { list(v) } else { v.clone() });
+        } else if k == "entry_type" {
+            e.insert("type".into(), v.clone());
+        } else if k == "tags" {
+            e.insert("tags".into(), tag_names(p));
+        } else if k == "organization" {
+            if let Some(name) = v.get("name") {
+                e.insert("owner".into(), name.clone());
+            }
+        } else if k == "owner_org" {
+            e.insert("owner".into(), v.clone());
+        } else if ENTRY_FIELDS
+            .iter()
+            .any(|f| f.name == k && !matches!(f.kind, FieldKind::Timestamp | FieldKind::EntryType))
+        {
+            e.insert(k.clone(), v.clone());
+        } else if !IGNORED.contains(&k.as_str()) && present(v) {
+            extra_tags.push(Value::from(format!("{k}: {}", v.as_str().map_or_else(|| v.to_string(), str::to_owned))));
+        }
+    }
+    if !extra_tags.is_empty() {
+        let mut tags = e.get("tags").and_then(Value::as_array).cloned().unwrap_or_default();
+        tags.extend(extra_tags);
+        e.insert("tags".into(), Value::from(tags));
+    }
+    e
+}
+
+/// The raw organisation a CKAN organization stands for.
+pub fn organisation(o: &Map<String, Value>) -> Map<String, Value> {
     let mut out = Map::new();
     let mut put = |to: &str, from: &str| {
         if let Some(v) = o.get(from).filter(|v| present(v)) {

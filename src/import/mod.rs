@@ -4,7 +4,7 @@
 //! them to the store in one transaction.
 
 mod api_catalogue;
-mod ckan;
+pub mod ckan;
 mod csv_layout;
 mod json_layout;
 

@@ -146,7 +146,8 @@ impl Search {
         loop {
             let changes = store.changes_since(*last, 1000).await?;
             let Some(newest) = changes.last().map(|c| c.seq) else { break };
-            if changes.iter().any(|c| c.entity != "entry") {
+            // Accounts and tokens do not touch the index.
+            if changes.iter().any(|c| c.entity == "organisation" || c.entity == "term") {
                 let seq = store.last_change_seq().await?;
                 let rebuilt = build_index(store).await?;
                 *self.index.write().expect("index lock") = rebuilt;
@@ -159,6 +160,9 @@ impl Search {
             let ctx = Context { vocabularies: &vocabularies, organisations: &organisations };
             let mut index = self.index.write().expect("index lock");
             for change in &changes {
+                if change.entity != "entry" {
+                    continue;
+                }
                 match (&change.after, &change.before) {
                     (Some(after), _) => {
                         let mut entry: Entry = serde_json::from_value(after.clone())?;

@@ -3,6 +3,7 @@
 //! [`Store::apply`], which appends to the `changes` log in the same
 //! transaction.
 
+mod accounts;
 mod analytics;
 mod changes;
 mod query;
@@ -19,6 +20,7 @@ use sqlx::{AnyPool, Executor, Row};
 
 use crate::catalogue::{Catalogue, Entry, FORMAT, Organisation, Term, Vocabularies, Vocabulary};
 
+pub use accounts::{Principal, Role, TokenInfo, User};
 pub use changes::Change;
 pub use query::{EntryQuery, EntrySort};
 pub use write::{Action, ChangeSet, Summary, WriteError};
@@ -46,8 +48,11 @@ pub struct Store {
     write_lock: tokio::sync::Mutex<()>,
 }
 
-const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("migrations/0001_catalogue.sql")), (2, include_str!("migrations/0002_search_queries.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/0001_catalogue.sql")),
+    (2, include_str!("migrations/0002_search_queries.sql")),
+    (3, include_str!("migrations/0003_accounts.sql")),
+];
 
 impl Store {
     /// Opens (creating when needed) the SQLite store in a data directory.

@@ -91,16 +91,7 @@ impl Store {
         progress: Option<&(dyn Fn(usize) + Send + Sync)>,
     ) -> Result<Summary, WriteError> {
         let _guard = self.write_lock.lock().await;
-        let mut tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => {
-                let mut tx = self.pool.begin().await?;
-                // Writers across instances take turns so change sequence
-                // numbers become visible in order; followers rely on that.
-                sqlx::query("LOCK TABLE changes IN EXCLUSIVE MODE").execute(&mut *tx).await?;
-                tx
-            }
-        };
+        let mut tx = self.begin_write().await?;
         let mut summary = Summary::default();
         let at = now().to_rfc3339();
         let mut log = ChangeLog { actor, at: &at, last_seq: None };
@@ -155,14 +146,35 @@ impl Store {
     }
 }
 
-struct ChangeLog<'a> {
+impl Store {
+    /// A transaction for writing, taken in turn with every other writer.
+    /// Callers hold `write_lock` while it is open.
+    pub(super) async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                // Writers across instances take turns so change sequence
+                // numbers become visible in order; followers rely on that.
+                sqlx::query("LOCK TABLE changes IN EXCLUSIVE MODE").execute(&mut *tx).await?;
+                Ok(tx)
+            }
+        }
+    }
+}
+
+pub(super) struct ChangeLog<'a> {
     actor: &'a str,
     at: &'a str,
     last_seq: Option<i64>,
 }
 
-impl ChangeLog<'_> {
-    async fn append(
+impl<'a> ChangeLog<'a> {
+    pub(super) fn new(actor: &'a str, at: &'a str) -> ChangeLog<'a> {
+        ChangeLog { actor, at, last_seq: None }
+    }
+
+    pub(super) async fn append(
         &mut self,
         tx: &mut Transaction<'_, Any>,
         entity: &str,
