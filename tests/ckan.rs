@@ -3,7 +3,6 @@
 
 mod common;
 
-
 use common::{Backend, TestServer};
 use serde_json::{Value, json};
 
@@ -404,3 +403,37 @@ on_both_stores!(tokens_are_stored_hashed_and_stop_working_when_expired_revoked_o
     );
     ts.finish().await;
 });
+
+#[tokio::test]
+async fn standards_import_format_ckan_migrates_a_running_instance_from_its_address() {
+    let a = TestServer::with_demo(Backend::Sqlite).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_standards"))
+        .args(["import", "--format", "ckan", &a.base, "--data-dir"])
+        .arg(dir.path())
+        .env_remove("DATABASE_URL")
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let b = standards::store::Store::open_data_dir(dir.path()).await.unwrap();
+    let source = a.test_store.store.catalogue().await.unwrap();
+    let target = b.catalogue().await.unwrap();
+    let content = |c: &standards::catalogue::Catalogue| c.entries.iter().map(|e| e.content()).collect::<Vec<_>>();
+    assert_eq!(content(&target), content(&source), "the two catalogues are equal");
+    b.close().await;
+
+    // An address that is not a CKAN site is a clear error, not a crash.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_standards"))
+        .args(["import", "--format", "ckan", "http://127.0.0.1:9/", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("a CKAN site answering at http://127.0.0.1:9/api/3/action/package_search")
+    );
+    a.stop().await;
+}

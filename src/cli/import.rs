@@ -10,7 +10,7 @@ use crate::import::{self, Format, ImportOptions};
 
 #[derive(Args)]
 pub struct ImportArgs {
-    /// The file to import.
+    /// The file to import (for `--format ckan`, also a CKAN site's address).
     pub file: PathBuf,
     /// The file's layout; guessed from its name and first line when not given.
     #[arg(long, value_enum)]
@@ -25,7 +25,7 @@ pub struct ImportArgs {
 pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let store = args.store.open().await?;
     let vocabularies = store.vocabularies().await?;
-    let raw = match import::read_file(&args.file, args.format, &vocabularies) {
+    let raw = match import::read_source(&args.file, args.format, &vocabularies).await {
         Ok(raw) => raw,
         Err(e) => {
             eprint!("{e}");

@@ -160,12 +160,8 @@ pub fn read_file(
     vocabularies: &Vocabularies,
 ) -> Result<RawCatalogue, ImportError> {
     let fail = |p: Problem| ImportError { file: path.to_owned(), problems: vec![p] };
-    let text = path.to_string_lossy();
-    if text.starts_with("http://") || text.starts_with("https://") {
-        return Err(fail(Problem::whole_file(
-            "a file: fetching from a CKAN site is not built yet; save its package_search responses \
-             (with include_private=true, paged with rows and start) to a JSON file and import that with --format ckan",
-        )));
+    if is_url(path) {
+        return Err(fail(Problem::whole_file("a file; addresses are read with `read_source`")));
     }
     let bytes = std::fs::read(path).map_err(|e| fail(Problem::whole_file(format!("a readable file ({e})"))))?;
     let content = String::from_utf8(bytes).map_err(|e| {
@@ -177,6 +173,69 @@ pub fn read_file(
         ))
     })?;
     Ok(read_str(&content, format, vocabularies))
+}
+
+fn is_url(path: &Path) -> bool {
+    let text = path.to_string_lossy();
+    text.starts_with("http://") || text.starts_with("https://")
+}
+
+/// Reads a file, or for `--format ckan` a CKAN site's address: every
+/// package, paged through `package_search` with `include_private`.
+pub async fn read_source(
+    source: &Path,
+    format: Option<Format>,
+    vocabularies: &Vocabularies,
+) -> Result<RawCatalogue, ImportError> {
+    if !is_url(source) {
+        return read_file(source, format, vocabularies);
+    }
+    let fail =
+        |expected: String| ImportError { file: source.to_owned(), problems: vec![Problem::whole_file(expected)] };
+    if format.is_some_and(|f| f != Format::Ckan) {
+        return Err(fail("--format ckan: only a CKAN site is read from an address".into()));
+    }
+    let base = source.to_string_lossy().trim_end_matches('/').to_owned();
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .user_agent(concat!("standards-directory/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| fail(format!("an HTTP client ({e})")))?;
+    const ROWS: usize = 1000;
+    let mut responses = Vec::new();
+    let mut start = 0;
+    loop {
+        let url = format!("{base}/api/3/action/package_search");
+        let query = [
+            ("q", "*:*".to_owned()),
+            ("include_private", "true".to_owned()),
+            ("rows", ROWS.to_string()),
+            ("start", start.to_string()),
+            ("sort", "name asc".to_owned()),
+        ];
+        let response = client
+            .get(&url)
+            .query(&query)
+            .send()
+            .await
+            .map_err(|e| fail(format!("a CKAN site answering at {url} ({e})")))?;
+        let status = response.status();
+        let body: serde_json::Value =
+            response.json().await.map_err(|e| fail(format!("a JSON answer from {url} (status {status}: {e})")))?;
+        if body.get("success") != Some(&serde_json::Value::Bool(true)) {
+            return Err(fail(format!(
+                "a successful package_search from {url}; it answered {status}: {}",
+                body.get("error").unwrap_or(&body)
+            )));
+        }
+        let n = body["result"]["results"].as_array().map_or(0, Vec::len);
+        responses.push(body);
+        if n < ROWS {
+            break;
+        }
+        start += ROWS;
+    }
+    Ok(ckan::read(&serde_json::Value::from(responses).to_string()))
 }
 
 /// Reads text in a format. The national API catalogue's keywords are sorted
@@ -351,7 +410,7 @@ pub async fn import_file(
     options: ImportOptions<'_>,
 ) -> anyhow::Result<Result<Summary, ImportError>> {
     let vocabularies = store.vocabularies().await?;
-    let raw = match read_file(path, options.format, &vocabularies) {
+    let raw = match read_source(path, options.format, &vocabularies).await {
         Ok(raw) => raw,
         Err(e) => return Ok(Err(e)),
     };
