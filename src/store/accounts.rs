@@ -134,15 +134,19 @@ impl Store {
             .collect()
     }
 
-    /// Disables a person: their tokens stop working at once.
-    pub async fn disable_user(&self, email: &str) -> anyhow::Result<()> {
-        let email = email.trim().to_lowercase();
-        let user = self
-            .users()
+    /// The person with this (lower-case) email address.
+    async fn user(&self, email: &str) -> anyhow::Result<User> {
+        self.users()
             .await?
             .into_iter()
             .find(|u| u.email == email)
-            .with_context(|| format!("there is no user `{email}`"))?;
+            .with_context(|| format!("there is no user `{email}`"))
+    }
+
+    /// Disables a person: their tokens stop working at once.
+    pub async fn disable_user(&self, email: &str) -> anyhow::Result<()> {
+        let email = email.trim().to_lowercase();
+        let user = self.user(&email).await?;
         let _guard = self.write_lock.lock().await;
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE users SET disabled = 1 WHERE id = $1").bind(&user.id).execute(&mut *tx).await?;
@@ -165,12 +169,7 @@ impl Store {
         expires_in_days: Option<u32>,
     ) -> anyhow::Result<(String, String)> {
         let email = email.trim().to_lowercase();
-        let user = self
-            .users()
-            .await?
-            .into_iter()
-            .find(|u| u.email == email)
-            .with_context(|| format!("there is no user `{email}`"))?;
+        let user = self.user(&email).await?;
         if user.disabled {
             anyhow::bail!("user `{email}` is disabled");
         }
