@@ -437,3 +437,33 @@ async fn standards_import_format_ckan_migrates_a_running_instance_from_its_addre
     );
     a.stop().await;
 }
+
+#[tokio::test]
+async fn range_filters_on_dates_and_names() {
+    let s = TestServer::with_demo(Backend::Sqlite).await;
+    let total = s.get_json("/api/v1/standards?per_page=1").await["total"].as_u64().unwrap();
+    let count = |body: &Value| body["result"]["count"].as_u64().unwrap();
+    let (_, all) = action(&s, "package_search", "fq=metadata_modified:%5B*%20TO%20NOW%5D").await;
+    assert_eq!(count(&all), total);
+    let (_, none) = action(&s, "package_search", "fq=metadata_created:%5BNOW%2B1DAY%20TO%20*%5D").await;
+    assert_eq!(count(&none), 0);
+    let entries = s.test_store.store.entries().await.unwrap();
+    let in_range = entries
+        .iter()
+        .filter(|e| {
+            e.comply_by
+                .is_some_and(|d| d.to_string().as_str() >= "2020-01-01" && d.to_string().as_str() <= "2030-12-31")
+        })
+        .count() as u64;
+    assert!(in_range > 0);
+    let (_, dated) = action(&s, "package_search", "fq=comply_by_date:%5B2020-01-01%20TO%202030-12-31%5D&rows=0").await;
+    assert_eq!(count(&dated), in_range);
+    let (_, names) = action(&s, "package_search", "fq=name:%5Ba%20TO%20b%7D&rows=1000").await;
+    assert!(
+        names["result"]["results"].as_array().unwrap().iter().all(|p| p["name"].as_str().unwrap().starts_with('a'))
+    );
+    assert!(count(&names) > 0);
+    let (status, bad) = action(&s, "package_search", "fq=metadata_modified:%5Byesterday%20TO%20*%5D").await;
+    assert_eq!((status, bad["error"]["__type"].as_str()), (409, Some("Search Query Error")));
+    s.stop().await;
+}

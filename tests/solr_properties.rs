@@ -32,6 +32,19 @@ fn pattern() -> impl Strategy<Value = String> {
     (text(0..4), prop::sample::select(&['*', '?'][..]), text(0..4)).prop_map(|(a, w, b)| format!("{a}{w}{b}"))
 }
 
+/// Words that mean something inside a range unless quoted or escaped, or
+/// that look like what CKAN front ends put there.
+const TRICKY_BOUNDS: &[&str] =
+    &["*", "TO", "to", "", " ", "]", "}", "\"", "2020-01-01T00:00:00Z", "NOW/DAY-7DAYS", "[a", "TO*"];
+
+/// A range bound: `None` is an open end.
+fn bound() -> impl Strategy<Value = Option<String>> {
+    prop::option::weighted(
+        0.8,
+        prop_oneof![3 => text(0..6), 2 => prop::sample::select(TRICKY_BOUNDS).prop_map(String::from)],
+    )
+}
+
 fn occur() -> impl Strategy<Value = Occur> {
     prop::sample::select(&[Occur::Must, Occur::Should, Occur::MustNot][..])
 }
@@ -47,6 +60,15 @@ fn leaf() -> impl Strategy<Value = Query> {
             .prop_map(|(field, pattern)| Query::Wildcard { field, pattern }),
         2 => (field(), word(), prop::option::of(0u8..=2))
             .prop_map(|(field, text, distance)| Query::Fuzzy { field, text, distance }),
+        2 => (prop::sample::select(FIELDS), bound(), bound(), any::<bool>(), any::<bool>()).prop_map(
+            |(field, lower, upper, include_lower, include_upper)| Query::Range {
+                field: field.into(),
+                lower,
+                upper,
+                include_lower,
+                include_upper,
+            }
+        ),
     ]
 }
 
@@ -85,10 +107,17 @@ const WORDS: &[&str] = &[
     "\\ ",
     "\\AND",
     "\\*",
+    "metadata_modified:[2020-01-01T00:00:00Z TO *]",
+    "comply_by_date:{* TO 2027-01-01}",
+    "name:[a TO b}",
+    "title:{\"a b\" TO \\*]",
 ];
 
-/// Operators, prefixes, field names and parentheses, which need a partner.
-const JOINERS: &[&str] = &["AND", "OR", "NOT", "&&", "||", "!", "-", "+", "name:", "tags:", "(", ")"];
+/// Operators, prefixes, field names, parentheses and pieces of ranges,
+/// which need a partner.
+const JOINERS: &[&str] = &[
+    "AND", "OR", "NOT", "&&", "||", "!", "-", "+", "name:", "tags:", "(", ")", "[a", "{*", "TO", "b]", "*}", "\"c d\"]",
+];
 
 /// Pieces that are always or nearly always wrong.
 const BROKEN: &[&str] = &["9x:", "*:", "\"", "~", "~9", ":", "\\", "^2", "[", "}", "/"];

@@ -158,6 +158,52 @@ impl Scope<'_> {
         })
     }
 
+    /// Documents whose date (or name) lies in a range.
+    fn range(
+        &self,
+        field: &str,
+        lower: Option<&str>,
+        upper: Option<&str>,
+        include_lower: bool,
+        include_upper: bool,
+    ) -> Result<Bits, ActionError> {
+        let ix = self.index;
+        let within = |v: i64, lo: Option<i64>, hi: Option<i64>| {
+            lo.is_none_or(|l| if include_lower { v >= l } else { v > l })
+                && hi.is_none_or(|h| if include_upper { v <= h } else { v < h })
+        };
+        let bound = |b: Option<&str>| b.map(|b| solr_time(b).map_err(ActionError::search)).transpose();
+        Ok(match field {
+            "metadata_modified" | "metadata_created" => {
+                let (lo, hi) = (bound(lower)?, bound(upper)?);
+                let modified = field == "metadata_modified";
+                self.docs_where(|d| {
+                    let doc = ix.doc(d);
+                    within(if modified { doc.updated_at } else { doc.created_at }, lo, hi)
+                })
+            }
+            "comply_by_date" | "comply_by" => {
+                let (lo, hi) = (bound(lower)?, bound(upper)?);
+                self.docs_where(|d| {
+                    ix.doc(d)
+                        .comply_by
+                        .and_then(|c| c.and_hms_opt(0, 0, 0))
+                        .is_some_and(|c| within(c.and_utc().timestamp_micros(), lo, hi))
+                })
+            }
+            "name" => self.docs_where(|d| {
+                let name = ix.doc(d).slug.as_str();
+                lower.is_none_or(|l| if include_lower { name >= l } else { name > l })
+                    && upper.is_none_or(|u| if include_upper { name <= u } else { name < u })
+            }),
+            other => {
+                return Err(ActionError::search(format!(
+                    "Search Query is invalid: ranges work on metadata_modified, metadata_created, comply_by_date and name, not `{other}`"
+                )));
+            }
+        })
+    }
+
     fn eval(&self, q: &Query) -> Result<Bits, ActionError> {
         Ok(match q {
             Query::All => self.all(),
@@ -168,6 +214,9 @@ impl Scope<'_> {
             | Query::Phrase { field: Some(f), text }
             | Query::Fuzzy { field: Some(f), text, .. } => self.field(f, Compare::Exact(text))?,
             Query::Wildcard { field: Some(f), pattern } => self.field(f, Compare::Glob(pattern))?,
+            Query::Range { field, lower, upper, include_lower, include_upper } => {
+                self.range(field, lower.as_deref(), upper.as_deref(), *include_lower, *include_upper)?
+            }
             Query::Bool(clauses) => {
                 let mut must: Option<Bits> = None;
                 let mut should: Option<Bits> = None;
@@ -198,6 +247,49 @@ impl Scope<'_> {
             }
         })
     }
+}
+
+/// A Solr date bound as microseconds since 1970: an ISO date or
+/// timestamp, or `NOW` with an optional `-N` (or `+N`) `DAYS`, `MONTHS` or
+/// `YEARS`, and an optional rounding such as `/DAY` (ignored).
+fn solr_time(text: &str) -> Result<i64, String> {
+    use chrono::{DateTime, Months, NaiveDate, Utc};
+    let bad =
+        || format!("Search Query is invalid: `{text}` is not a date (2024-01-31, 2024-01-31T00:00:00Z or NOW-30DAYS)");
+    if let Some(rest) = text.strip_prefix("NOW") {
+        let rest = rest.split('/').next().unwrap_or_default();
+        let now = Utc::now();
+        if rest.is_empty() {
+            return Ok(now.timestamp_micros());
+        }
+        let (sign, rest) = match rest.split_at(1) {
+            ("-", r) => (-1i64, r),
+            ("+", r) => (1, r),
+            _ => return Err(bad()),
+        };
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let n: i64 = digits.parse().map_err(|_| bad())?;
+        let unit = &rest[digits.len()..];
+        let shifted = match unit {
+            "DAY" | "DAYS" => now + chrono::Duration::days(sign * n),
+            "MONTH" | "MONTHS" | "YEAR" | "YEARS" => {
+                let months =
+                    Months::new(u32::try_from(if unit.starts_with("YEAR") { n * 12 } else { n }).map_err(|_| bad())?);
+                if sign < 0 { now.checked_sub_months(months) } else { now.checked_add_months(months) }
+                    .ok_or_else(bad)?
+            }
+            _ => return Err(bad()),
+        };
+        return Ok(shifted.timestamp_micros());
+    }
+    if let Ok(t) = text.parse::<DateTime<Utc>>() {
+        return Ok(t.timestamp_micros());
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc().timestamp_micros())
+        .ok_or_else(bad)
 }
 
 /// The free words of a query (not in fields, not excluded), for ranking.

@@ -26,6 +26,9 @@ pub enum Query {
     Wildcard { field: Option<String>, pattern: String },
     /// A word with `~` and an optional edit distance 0-2: `snomed~`, `snomed~1`.
     Fuzzy { field: Option<String>, text: String, distance: Option<u8> },
+    /// A range: `field:[a TO b]` includes its ends, `field:{a TO b}`
+    /// excludes them; `*` leaves an end open. Ranges always name a field.
+    Range { field: String, lower: Option<String>, upper: Option<String>, include_lower: bool, include_upper: bool },
     /// Clauses that must, should or must not match.
     Bool(Vec<Clause>),
 }
@@ -143,6 +146,14 @@ enum Token {
     /// The operator, where it is, and how it was written (for messages).
     Op(Op, usize, &'static str),
     Prefix(Prefix, usize, &'static str),
+    /// A whole `[a TO b]` or `{a TO b}`, which opens at `start`.
+    Range {
+        start: usize,
+        lower: Option<String>,
+        upper: Option<String>,
+        include_lower: bool,
+        include_upper: bool,
+    },
 }
 
 fn is_field_name(s: &str) -> bool {
@@ -189,6 +200,11 @@ fn lex_into(chars: &[char], tokens: &mut Vec<Token>) -> Result<(), ParseError> {
                 tokens.push(Token::Phrase(text));
                 i = end;
             }
+            '[' | '{' => {
+                let (token, end) = lex_range(chars, i)?;
+                tokens.push(token);
+                i = end;
+            }
             '+' | '-' => {
                 if next.is_none_or(char::is_whitespace) {
                     return Err(ParseError::new(i, format!("expected a term right after {c} at position {i}")));
@@ -209,12 +225,12 @@ fn lex_into(chars: &[char], tokens: &mut Vec<Token>) -> Result<(), ParseError> {
                 tokens.push(Token::Op(Op::Or, i, "||"));
                 i += 2;
             }
-            '^' | '[' | ']' | '{' | '}' | '/' | '~' => {
+            '^' | ']' | '}' | '/' | '~' => {
                 let why = match c {
                     '^' => "boosts are not supported",
                     '/' => "regular expressions are not supported",
                     '~' => "a ~ must follow a word",
-                    _ => "ranges are not supported",
+                    _ => "a ] or } only closes a range such as name:[a TO b]",
                 };
                 return Err(ParseError::new(
                     i,
@@ -234,8 +250,24 @@ fn lex_into(chars: &[char], tokens: &mut Vec<Token>) -> Result<(), ParseError> {
 /// Reads a quoted phrase starting at the quote; returns its text and the
 /// offset just past the closing quote.
 fn lex_phrase(chars: &[char], start: usize) -> Result<(String, usize), ParseError> {
+    let (text, i) = lex_quoted(chars, start, "phrase")?;
+    if chars.get(i) == Some(&'~') {
+        return Err(ParseError::new(
+            i,
+            format!(
+                "expected a space or an operator after the phrase at position {i}, found ~ (proximity is not supported)"
+            ),
+        ));
+    }
+    Ok((text, i))
+}
+
+/// Reads quoted text (with backslash escapes) starting at the quote;
+/// returns its text and the offset just past the closing quote. `what` is
+/// what the quote holds, for the message when it is not closed.
+fn lex_quoted(chars: &[char], start: usize, what: &str) -> Result<(String, usize), ParseError> {
     let unterminated =
-        || ParseError::new(start, format!("expected a closing \" for the phrase that opens at position {start}"));
+        || ParseError::new(start, format!("expected a closing \" for the {what} that opens at position {start}"));
     let mut text = String::new();
     let mut i = start + 1;
     loop {
@@ -246,23 +278,137 @@ fn lex_phrase(chars: &[char], start: usize) -> Result<(String, usize), ParseErro
                 text.push(escaped);
                 i += 2;
             }
-            Some('"') => break,
+            Some('"') => return Ok((text, i + 1)),
             Some(&c) => {
                 text.push(c);
                 i += 1;
             }
         }
     }
-    i += 1;
-    if chars.get(i) == Some(&'~') {
-        return Err(ParseError::new(
-            i,
-            format!(
-                "expected a space or an operator after the phrase at position {i}, found ~ (proximity is not supported)"
-            ),
-        ));
+}
+
+/// One piece of the inside of a range.
+enum RangePart {
+    /// A bound: `None` for a bare `*`.
+    Bound(Option<String>),
+    /// A bare `TO`.
+    To,
+    /// The closing bracket, and whether it is `]`.
+    Close(bool),
+}
+
+/// Characters that end a bound written as a word. Anything else, `:` and
+/// `-` included, belongs to it, so dates and date maths need no escaping.
+fn ends_bound(c: char) -> bool {
+    c.is_whitespace() || matches!(c, ']' | '}')
+}
+
+/// Reads the range whose `[` or `{` is at `start`: a lower bound, `TO` and
+/// an upper bound, separated by whitespace, then `]` or `}`. Returns the
+/// token and the offset just past the closing bracket.
+fn lex_range(chars: &[char], start: usize) -> Result<(Token, usize), ParseError> {
+    let include_lower = chars[start] == '[';
+    let mut i = start + 1;
+    let next_part = |i: &mut usize| -> Result<(usize, RangePart, String), ParseError> {
+        while chars.get(*i).is_some_and(|c| c.is_whitespace()) {
+            *i += 1;
+        }
+        let at = *i;
+        let (part, end) = lex_range_part(chars, start, at)?;
+        *i = end;
+        Ok((at, part, chars[at..end].iter().collect()))
+    };
+    let lower = match next_part(&mut i)? {
+        (_, RangePart::Bound(bound), _) => bound,
+        (at, _, found) => {
+            return Err(ParseError::new(
+                at,
+                format!("expected a lower bound (a value or *) at position {at}, found {found}"),
+            ));
+        }
+    };
+    match next_part(&mut i)? {
+        (_, RangePart::To, _) => {}
+        (at, _, found) => {
+            return Err(ParseError::new(
+                at,
+                format!(
+                    "expected TO (in capitals, between spaces) after the lower bound at position {at}, found {found}"
+                ),
+            ));
+        }
     }
-    Ok((text, i))
+    let upper = match next_part(&mut i)? {
+        (_, RangePart::Bound(bound), _) => bound,
+        (at, _, found) => {
+            return Err(ParseError::new(
+                at,
+                format!("expected an upper bound (a value or *) at position {at}, found {found}"),
+            ));
+        }
+    };
+    let include_upper = match next_part(&mut i)? {
+        (_, RangePart::Close(inclusive), _) => inclusive,
+        (at, _, found) => {
+            return Err(ParseError::new(
+                at,
+                format!("expected ] or }} to end the range at position {at}, found {found}"),
+            ));
+        }
+    };
+    Ok((Token::Range { start, lower, upper, include_lower, include_upper }, i))
+}
+
+/// Reads one piece of the range opening at `open`, from `at` (not
+/// whitespace); returns it and the offset just past it. A piece other than
+/// a closing bracket must be followed by whitespace or a closing bracket.
+fn lex_range_part(chars: &[char], open: usize, at: usize) -> Result<(RangePart, usize), ParseError> {
+    let (part, end) = match chars.get(at) {
+        None => {
+            return Err(ParseError::new(
+                open,
+                format!("expected ] or }} to close the range that opens at position {open}"),
+            ));
+        }
+        Some(&c @ (']' | '}')) => return Ok((RangePart::Close(c == ']'), at + 1)),
+        Some('"') => {
+            let (text, end) = lex_quoted(chars, at, "bound")?;
+            (RangePart::Bound(Some(text)), end)
+        }
+        Some(_) => {
+            let mut text = String::new();
+            let mut escaped_any = false;
+            let mut i = at;
+            while let Some(&c) = chars.get(i) {
+                if c == '\\' {
+                    let &escaped = chars
+                        .get(i + 1)
+                        .ok_or_else(|| ParseError::new(i, format!("expected a character after \\ at position {i}")))?;
+                    text.push(escaped);
+                    escaped_any = true;
+                    i += 2;
+                } else if ends_bound(c) {
+                    break;
+                } else {
+                    text.push(c);
+                    i += 1;
+                }
+            }
+            let part = match text.as_str() {
+                "TO" if !escaped_any => RangePart::To,
+                "*" if !escaped_any => RangePart::Bound(None),
+                _ => RangePart::Bound(Some(text)),
+            };
+            (part, i)
+        }
+    };
+    match chars.get(end) {
+        Some(&c) if !ends_bound(c) => Err(ParseError::new(
+            end,
+            format!("expected a space, ] or }} after the quoted bound at position {end}, found {c}"),
+        )),
+        _ => Ok((part, end)),
+    }
 }
 
 /// Reads a word (with escapes and any `~N` suffix) starting at `start`;
@@ -381,7 +527,7 @@ impl Parser {
                         format!("expected a term, a phrase or '(' at position {pos}, found : with no field name"),
                     ));
                 }
-                Some(Token::Prefix(..) | Token::Word(_) | Token::Phrase(_) | Token::Open(_)) => {
+                Some(Token::Prefix(..) | Token::Word(_) | Token::Phrase(_) | Token::Open(_) | Token::Range { .. }) => {
                     let prefix = match self.tokens.next_if(|t| matches!(t, Token::Prefix(..))) {
                         Some(Token::Prefix(prefix, pos, name)) => Some((prefix, pos, name)),
                         _ => None,
@@ -401,17 +547,30 @@ impl Parser {
         Ok(seen_clause.then(|| build(groups)))
     }
 
-    /// Reads one word, phrase or parenthesised group, or returns `None`
-    /// (consuming nothing) if the next token is none of those. A field's
-    /// value (`is_value`) cannot name another field.
+    /// Reads one word, phrase, range or parenthesised group, or returns
+    /// `None` (consuming nothing) if the next token is none of those. A
+    /// field's value (`is_value`) cannot name another field.
     fn clause(&mut self, field: Option<&str>, depth: usize, is_value: bool) -> Result<Option<Query>, ParseError> {
         self.check_lexed()?;
-        let starts_clause = |t: &Token| matches!(t, Token::Word(_) | Token::Phrase(_) | Token::Open(_));
+        let starts_clause =
+            |t: &Token| matches!(t, Token::Word(_) | Token::Phrase(_) | Token::Open(_) | Token::Range { .. });
         Ok(Some(match self.tokens.next_if(starts_clause) {
             Some(Token::Word(word)) if is_value => leaf(word, field)?,
             Some(Token::Word(word)) => self.word(word, field, depth)?,
             Some(Token::Phrase(text)) => Query::Phrase { field: field.map(str::to_owned), text },
             Some(Token::Open(pos)) => self.group(pos, field, depth + 1)?,
+            Some(Token::Range { start, lower, upper, include_lower, include_upper }) => {
+                let Some(field) = field else {
+                    return Err(ParseError::new(
+                        start,
+                        format!(
+                            "expected a field name before the range at position {start} \
+                             (a range needs a field, as in name:[a TO b])"
+                        ),
+                    ));
+                };
+                Query::Range { field: field.to_owned(), lower, upper, include_lower, include_upper }
+            }
             _ => return Ok(None),
         }))
     }
@@ -559,6 +718,28 @@ fn needs_escape(c: char) -> bool {
     c.is_whitespace() || SPECIAL.contains(c)
 }
 
+/// Writes a range bound so that it reads back as exactly `bound`: `*` for
+/// an open end, the bound as it is if it is a plain word, and otherwise in
+/// quotes, with `"` and `\` escaped.
+fn write_bound(f: &mut fmt::Formatter<'_>, bound: &Option<String>) -> fmt::Result {
+    let Some(text) = bound else {
+        return f.write_str("*");
+    };
+    let plain =
+        !matches!(text.as_str(), "" | "*" | "TO") && !text.chars().any(|c| ends_bound(c) || matches!(c, '"' | '\\'));
+    if plain {
+        return f.write_str(text);
+    }
+    f.write_str("\"")?;
+    for c in text.chars() {
+        if matches!(c, '"' | '\\') {
+            f.write_str("\\")?;
+        }
+        write!(f, "{c}")?;
+    }
+    f.write_str("\"")
+}
+
 fn write_field(f: &mut fmt::Formatter<'_>, field: &Option<String>) -> fmt::Result {
     match field {
         Some(name) => write!(f, "{name}:"),
@@ -614,6 +795,13 @@ impl fmt::Display for Query {
                     None => Ok(()),
                 }
             }
+            Query::Range { field, lower, upper, include_lower, include_upper } => {
+                write!(f, "{field}:{}", if *include_lower { '[' } else { '{' })?;
+                write_bound(f, lower)?;
+                f.write_str(" TO ")?;
+                write_bound(f, upper)?;
+                f.write_str(if *include_upper { "]" } else { "}" })
+            }
             Query::Bool(clauses) => {
                 // Clauses side by side mean AND, so a list with any should
                 // clause is written as alternatives, each keeping its prefix.
@@ -648,6 +836,16 @@ mod tests {
 
     fn field_term(field: &str, text: &str) -> Query {
         Query::Term { field: Some(field.into()), text: text.into() }
+    }
+
+    fn range(field: &str, lower: Option<&str>, upper: Option<&str>, include_lower: bool, include_upper: bool) -> Query {
+        Query::Range {
+            field: field.into(),
+            lower: lower.map(str::to_owned),
+            upper: upper.map(str::to_owned),
+            include_lower,
+            include_upper,
+        }
     }
 
     fn must(query: Query) -> Clause {
@@ -757,6 +955,173 @@ mod tests {
             ok("name:snomed~2"),
             Query::Fuzzy { field: Some("name".into()), text: "snomed".into(), distance: Some(2) }
         );
+    }
+
+    #[test]
+    fn square_brackets_make_a_range_that_includes_its_ends() {
+        assert_eq!(ok("year:[2020 TO 2024]"), range("year", Some("2020"), Some("2024"), true, true));
+    }
+
+    #[test]
+    fn curly_brackets_make_a_range_that_excludes_its_ends() {
+        assert_eq!(ok("year:{2020 TO 2024}"), range("year", Some("2020"), Some("2024"), false, false));
+    }
+
+    #[test]
+    fn mixed_brackets_include_one_end_only() {
+        assert_eq!(ok("year:[2020 TO 2024}"), range("year", Some("2020"), Some("2024"), true, false));
+        assert_eq!(ok("year:{2020 TO 2024]"), range("year", Some("2020"), Some("2024"), false, true));
+    }
+
+    #[test]
+    fn a_star_bound_leaves_its_end_open_and_keeps_its_bracket() {
+        assert_eq!(
+            ok("metadata_modified:[2020-01-01T00:00:00Z TO *]"),
+            range("metadata_modified", Some("2020-01-01T00:00:00Z"), None, true, true)
+        );
+        assert_eq!(
+            ok("comply_by_date:{* TO 2027-01-01}"),
+            range("comply_by_date", None, Some("2027-01-01"), false, false)
+        );
+        assert_eq!(ok("x:[* TO *}"), range("x", None, None, true, false));
+    }
+
+    #[test]
+    fn range_bounds_keep_colons_hyphens_slashes_and_other_specials() {
+        assert_eq!(
+            ok("metadata_modified:[NOW/DAY-7DAYS TO NOW+1DAY]"),
+            range("metadata_modified", Some("NOW/DAY-7DAYS"), Some("NOW+1DAY"), true, true)
+        );
+        assert_eq!(ok("x:[a:b(c) TO d*?~^]"), range("x", Some("a:b(c)"), Some("d*?~^"), true, true));
+    }
+
+    #[test]
+    fn whitespace_around_range_bounds_is_free_and_a_space_may_follow_the_colon() {
+        assert_eq!(ok("x: [  a \t TO\n b  ]"), range("x", Some("a"), Some("b"), true, true));
+    }
+
+    #[test]
+    fn quoted_range_bounds_are_literal_and_may_hold_spaces() {
+        assert_eq!(
+            ok(r#"title:["a b" TO "c \"d\" \\ ]"]"#),
+            range("title", Some("a b"), Some(r#"c "d" \ ]"#), true, true)
+        );
+        assert_eq!(ok(r#"x:["*" TO "TO"]"#), range("x", Some("*"), Some("TO"), true, true));
+        assert_eq!(ok(r#"x:["" TO b]"#), range("x", Some(""), Some("b"), true, true));
+    }
+
+    #[test]
+    fn escaped_range_bounds_are_literal() {
+        assert_eq!(ok(r"x:[\* TO \TO]"), range("x", Some("*"), Some("TO"), true, true));
+        assert_eq!(ok(r"x:[a\ b TO c\]]"), range("x", Some("a b"), Some("c]"), true, true));
+    }
+
+    #[test]
+    fn lower_case_to_is_not_the_range_keyword() {
+        let e = err("x:[a to b]");
+        assert_eq!(e.position, 5);
+        assert_eq!(
+            e.message,
+            "expected TO (in capitals, between spaces) after the lower bound at position 5, found to"
+        );
+    }
+
+    #[test]
+    fn a_range_inside_a_fielded_group_takes_the_groups_field() {
+        assert_eq!(
+            ok("year:(2019 OR [2021 TO *])"),
+            Query::Bool(vec![
+                should(field_term("year", "2019")),
+                should(range("year", Some("2021"), None, true, true))
+            ])
+        );
+        assert_eq!(ok("year:( name:[a TO b] )"), range("name", Some("a"), Some("b"), true, true));
+    }
+
+    #[test]
+    fn ranges_combine_with_operators_and_prefixes() {
+        assert_eq!(
+            ok("-year:[* TO 2000} OR tags:fhir AND +name:{a TO b]"),
+            Query::Bool(vec![
+                must_not(range("year", None, Some("2000"), true, false)),
+                should(Query::Bool(vec![
+                    must(field_term("tags", "fhir")),
+                    must(range("name", Some("a"), Some("b"), false, true)),
+                ])),
+            ])
+        );
+        assert_eq!(
+            ok("year:[1 TO 2]snomed"),
+            Query::Bool(vec![must(range("year", Some("1"), Some("2"), true, true)), must(term("snomed"))])
+        );
+    }
+
+    #[test]
+    fn a_range_without_a_field_is_an_error() {
+        let e = err("a [1 TO 2]");
+        assert_eq!(e.position, 2);
+        assert_eq!(
+            e.message,
+            "expected a field name before the range at position 2 (a range needs a field, as in name:[a TO b])"
+        );
+        assert_eq!(err("-{a TO b}").position, 1);
+        assert_eq!(err("name[a TO b]").position, 4);
+        assert_eq!(err("(a OR [a TO b])").position, 6);
+    }
+
+    #[test]
+    fn a_range_without_to_is_an_error() {
+        let e = err("x:[1 2]");
+        assert_eq!(e.position, 5);
+        assert_eq!(e.message, "expected TO (in capitals, between spaces) after the lower bound at position 5, found 2");
+        assert_eq!(
+            err("x:[1]").message,
+            "expected TO (in capitals, between spaces) after the lower bound at position 4, found ]"
+        );
+        assert_eq!(err("x:[1TO 2]").position, 7);
+        assert_eq!(err(r#"x:["1"TO 2]"#).position, 6);
+        assert_eq!(err("x:[1 \\TO 2]").position, 5);
+    }
+
+    #[test]
+    fn an_unclosed_range_is_an_error() {
+        let e = err("a x:[1 TO 2");
+        assert_eq!(e.position, 4);
+        assert_eq!(e.message, "expected ] or } to close the range that opens at position 4");
+        assert_eq!(err("x:{").position, 2);
+        assert_eq!(err("x:[1 TO").position, 2);
+        assert_eq!(err("x:[1 TO 2 )").position, 10);
+        assert_eq!(err(r#"x:[1 TO "2]"#).message, "expected a closing \" for the bound that opens at position 8");
+        assert_eq!(err(r"x:[1 TO 2\").message, r"expected a character after \ at position 9");
+    }
+
+    #[test]
+    fn more_than_two_range_bounds_is_an_error() {
+        let e = err("x:[1 TO 2 3]");
+        assert_eq!(e.position, 10);
+        assert_eq!(e.message, "expected ] or } to end the range at position 10, found 3");
+        assert_eq!(err("x:[1 TO 2 TO 3]").position, 10);
+    }
+
+    #[test]
+    fn an_empty_range_bound_is_an_error() {
+        let e = err("x:[ TO 2]");
+        assert_eq!(e.position, 4);
+        assert_eq!(e.message, "expected a lower bound (a value or *) at position 4, found TO");
+        let e = err("x:[1 TO ]");
+        assert_eq!(e.position, 8);
+        assert_eq!(e.message, "expected an upper bound (a value or *) at position 8, found ]");
+        assert_eq!(err("x:[]").position, 3);
+        assert_eq!(err("x:[1 TO TO]").position, 8);
+    }
+
+    #[test]
+    fn a_closing_bracket_outside_a_range_is_an_error() {
+        let e = err("a]");
+        assert_eq!(e.position, 1);
+        assert!(e.message.contains("a ] or } only closes a range"), "{e}");
+        assert_eq!(err("x:[1 TO 2]]").position, 10);
+        assert_eq!(err("}").position, 0);
     }
 
     #[test]
@@ -1019,10 +1384,9 @@ mod tests {
     }
 
     #[test]
-    fn boosts_ranges_regexes_and_phrase_proximity_are_rejected() {
+    fn boosts_regexes_and_phrase_proximity_are_rejected() {
         assert!(err("a^2").message.contains("boosts are not supported"));
-        assert!(err("x:[1 TO 2]").message.contains("ranges are not supported"));
-        assert!(err("{a}").message.contains("ranges are not supported"));
+        assert!(err("x:[1 TO 2]^2").message.contains("boosts are not supported"));
         assert!(err("/ab+c/").message.contains("regular expressions are not supported"));
         let e = err("\"a b\"~2");
         assert_eq!(e.position, 5);
@@ -1088,6 +1452,27 @@ mod tests {
     }
 
     #[test]
+    fn display_prints_ranges_with_their_brackets_and_stars_for_open_ends() {
+        assert_eq!(ok("year: [ 2020   TO * ]").to_string(), "year:[2020 TO *]");
+        assert_eq!(ok("year:{* TO 2020]").to_string(), "year:{* TO 2020]");
+        assert_eq!(
+            ok("metadata_modified:[2020-01-01T00:00:00Z TO NOW/DAY}").to_string(),
+            "metadata_modified:[2020-01-01T00:00:00Z TO NOW/DAY}"
+        );
+        assert_eq!(ok("-x:[a TO b] OR c").to_string(), "-x:[a TO b] OR c");
+        assert_eq!(ok("year:(1 OR [2 TO 3])").to_string(), "year:1 OR year:[2 TO 3]");
+    }
+
+    #[test]
+    fn display_quotes_range_bounds_that_would_not_read_back_as_words() {
+        assert_eq!(range("x", Some("*"), Some("TO"), true, true).to_string(), r#"x:["*" TO "TO"]"#);
+        assert_eq!(range("x", Some(""), Some("a b"), false, false).to_string(), r#"x:{"" TO "a b"}"#);
+        assert_eq!(range("x", Some("a]"), Some("b}"), true, true).to_string(), r#"x:["a]" TO "b}"]"#);
+        assert_eq!(range("x", Some(r#"a"b"#), Some(r"c\d"), true, true).to_string(), r#"x:["a\"b" TO "c\\d"]"#);
+        assert_eq!(range("x", Some("TOO"), Some("*a"), true, true).to_string(), "x:[TOO TO *a]");
+    }
+
+    #[test]
     fn display_writes_must_and_must_not_clauses_with_prefixes() {
         assert_eq!(ok("a b NOT c").to_string(), "+a +b -c");
         assert_eq!(ok("NOT a").to_string(), "-a");
@@ -1125,6 +1510,9 @@ mod tests {
             "-(a OR b)",
             "((a OR b) (c OR -d)) OR e",
             "é~2 OR ü*",
+            "metadata_modified:[2020-01-01T00:00:00Z TO *] comply_by_date:{* TO 2027-01-01}",
+            "x:[a TO b} OR -y:{\\* TO \"c d\"]",
+            r#"x:["" TO "\"\\"] year:(1 [2 TO 3])"#,
         ];
         for input in inputs {
             let tree = ok(input);
