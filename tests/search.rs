@@ -361,7 +361,16 @@ async fn search_analytics_keep_queries_and_counts_but_nothing_about_people() {
             .await
             .unwrap();
     }
-    let stats = s.get_json("/api/v1/search/analytics").await;
+    assert_eq!(s.get("/api/v1/search/analytics").await.status(), 401, "for editors only");
+    let store = &s.test_store.store;
+    store.add_user("pub@example.org", standards::store::Role::Publisher, Some("prsb")).await.unwrap();
+    store.add_user("ed@example.org", standards::store::Role::Editor, None).await.unwrap();
+    let (_, publisher) = store.create_token("pub@example.org", "t", None).await.unwrap();
+    let (_, editor) = store.create_token("ed@example.org", "t", None).await.unwrap();
+    let as_publisher = client.get(s.url("/api/v1/search/analytics")).bearer_auth(&publisher).send().await.unwrap();
+    assert_eq!(as_publisher.status(), 403);
+    let stats: serde_json::Value =
+        client.get(s.url("/api/v1/search/analytics")).bearer_auth(&editor).send().await.unwrap().json().await.unwrap();
     assert_eq!(stats["top_queries"][0]["query"], "snomed");
     assert_eq!(stats["top_queries"][0]["searches"], 3);
     assert_eq!(stats["zero_result_queries"][0]["query"], "qqqzzz");

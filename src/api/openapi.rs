@@ -127,7 +127,9 @@ fn build() -> Value {
           "summary": "The most searched queries and those that found nothing (no personal data)",
           "operationId": "searchAnalytics",
           "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 20}}],
-          "responses": {"200": json_response("Query counts", "SearchAnalytics"), "304": not_modified}
+          "security": [{"bearer": []}],
+          "responses": {"200": json_response("Query counts", "SearchAnalytics"), "304": not_modified,
+                        "401": problem_response("No editor's token"), "403": problem_response("The token's owner is not an editor or administrator")}
         }},
         "/api/v1/standards/{slug}": {"get": {
           "summary": "One entry",
@@ -174,7 +176,8 @@ fn build() -> Value {
           "responses": {"200": {"description": "Ready", "content": {"application/json": {"schema": {"type": "object"}}}},
                         "503": problem_response("The store cannot be reached")}}}
       },
-      "components": {"schemas": {
+      "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "An API token from `standards token create`"}},
+      "schemas": {
         "Entry": record_schema(ENTRY_FIELDS, "A standard or national API. Field meanings: docs/catalogue-format.md."),
         "Organisation": record_schema(ORGANISATION_FIELDS, "A publisher, standards body, regulator, supplier or care provider."),
         "EntryList": page_schema("Entry"),
