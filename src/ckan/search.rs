@@ -11,27 +11,13 @@ use super::solr::{self, Occur, Query};
 use crate::api::AppState;
 use crate::catalogue::{Organisation, Vocabularies, Vocabulary};
 use crate::search::Bits;
-use crate::search::index::{Facet, Index};
+use crate::search::index::{Facet, Index, glob_matches};
 
 /// What a query can be evaluated against.
 struct Scope<'a> {
     index: &'a Index,
     vocabularies: &'a Vocabularies,
     orgs: &'a HashMap<String, Organisation>,
-}
-
-fn glob_match(pattern: &str, text: &str) -> bool {
-    fn go(p: &[char], t: &[char]) -> bool {
-        match p.split_first() {
-            None => t.is_empty(),
-            Some(('*', rest)) => (0..=t.len()).any(|i| go(rest, &t[i..])),
-            Some(('?', rest)) => !t.is_empty() && go(rest, &t[1..]),
-            Some((c, rest)) => t.first() == Some(c) && go(rest, &t[1..]),
-        }
-    }
-    let p: Vec<char> = pattern.to_lowercase().chars().collect();
-    let t: Vec<char> = text.to_lowercase().chars().collect();
-    go(&p, &t)
 }
 
 /// How a field value is compared.
@@ -44,7 +30,7 @@ impl Compare<'_> {
     fn matches(&self, value: &str) -> bool {
         match self {
             Compare::Exact(v) => value.eq_ignore_ascii_case(v),
-            Compare::Glob(p) => glob_match(p, value),
+            Compare::Glob(p) => glob_matches(p, value),
         }
     }
 }
@@ -437,19 +423,19 @@ pub async fn package_search(state: &AppState, p: &Params) -> Result<Value, Actio
         for field in &facet_fields {
             let mut counts: HashMap<(String, String), u32> = HashMap::new();
             let mut bump = |name: String, label: String| *counts.entry((name, label)).or_default() += 1;
+            let facet = match field.as_str() {
+                "organization" => Some(Facet::Owner),
+                "status" => Some(Facet::Status),
+                "care_setting" => Some(Facet::CareSetting),
+                "topic" => Some(Facet::Topic),
+                "standard_category" => Some(Facet::Category),
+                "technology" => Some(Facet::Technology),
+                "mandated" => Some(Facet::Mandated),
+                "entry_type" => Some(Facet::Type),
+                _ => None,
+            };
             for &d in &docs {
                 let doc = index.doc(d);
-                let facet = match field.as_str() {
-                    "organization" => Some(Facet::Owner),
-                    "status" => Some(Facet::Status),
-                    "care_setting" => Some(Facet::CareSetting),
-                    "topic" => Some(Facet::Topic),
-                    "standard_category" => Some(Facet::Category),
-                    "technology" => Some(Facet::Technology),
-                    "mandated" => Some(Facet::Mandated),
-                    "entry_type" => Some(Facet::Type),
-                    _ => None,
-                };
                 match facet {
                     Some(f) => {
                         for &v in index.doc_facets(d, f) {

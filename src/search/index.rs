@@ -1022,6 +1022,13 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<MatchScratch> = std::cell::RefCell::new(MatchScratch::default());
 }
 
+/// Whether `text` matches a `*`/`?` pattern, ignoring letter case.
+pub fn glob_matches(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.to_lowercase().chars().collect();
+    let t: Vec<char> = text.to_lowercase().chars().collect();
+    glob(&p, &t)
+}
+
 /// Whether `text` matches a `*`/`?` pattern.
 fn glob(pattern: &[char], text: &[char]) -> bool {
     match pattern.split_first() {
