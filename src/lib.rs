@@ -3,7 +3,7 @@
 //!
 //! `catalogue` is the domain, `store` keeps it (SQLite or PostgreSQL),
 //! `import` and `export` move it in and out of files, `api` serves it as
-//! JSON, `server` puts the web service together and `cli` is the command line.
+//! JSON, `web` serves it as pages, `server` puts the web service together and `cli` is the command line.
 
 pub mod api;
 pub mod catalogue;
@@ -16,3 +16,4 @@ pub mod search;
 pub mod server;
 pub mod store;
 pub mod synthetic;
+pub mod web;

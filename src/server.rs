@@ -21,9 +21,43 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const BODY_LIMIT_BYTES: usize = 2 * 1024 * 1024;
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-async fn not_found() -> impl IntoResponse {
-    Problem::not_found("There is nothing at this address.")
+/// Not found: problem JSON under the APIs, the not-found page elsewhere.
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    let path = uri.path();
+    if path.starts_with("/api/") || path == "/api" {
+        Problem::not_found("There is nothing at this address.").into_response()
+    } else {
+        crate::web::not_found().await
+    }
 }
+
+/// Security headers on every response. Scripts and styles come only from
+/// this site (no inline code), nothing may frame the pages, and browsers
+/// must not guess content types.
+async fn security_headers(
+    request: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let https = request.headers().get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let set = |headers: &mut axum::http::HeaderMap, name: &'static str, value: &'static str| {
+        headers.entry(name).or_insert(axum::http::HeaderValue::from_static(value));
+    };
+    set(headers, "content-security-policy", CONTENT_SECURITY_POLICY);
+    set(headers, "x-content-type-options", "nosniff");
+    set(headers, "referrer-policy", "strict-origin-when-cross-origin");
+    set(headers, "x-frame-options", "DENY");
+    set(headers, "cross-origin-opener-policy", "same-origin");
+    set(headers, "permissions-policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()");
+    if https {
+        set(headers, "strict-transport-security", "max-age=31536000; includeSubDomains");
+    }
+    response
+}
+
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
 pub fn app(state: AppState) -> Router {
     let cors = CorsLayer::new()
@@ -38,8 +72,11 @@ pub fn app(state: AppState) -> Router {
         .on_request(())
         .on_response(DefaultOnResponse::new().level(Level::INFO));
     api::router()
+        .merge(crate::web::router())
         .fallback(not_found)
         .with_state(state)
+        .layer(axum::middleware::from_fn(security_headers))
+        .layer(tower_http::compression::CompressionLayer::new().br(true).gzip(true))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(cors)

@@ -107,5 +107,8 @@ pub fn generate(base: &Catalogue, size: usize) -> Catalogue {
         vocabularies: base.vocabularies.clone(),
         organisations: base.organisations.clone(),
         entries,
+        guides: base.guides.clone(),
+        pages: base.pages.clone(),
+        glossary: base.glossary.clone(),
     }
 }

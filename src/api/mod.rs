@@ -5,10 +5,10 @@ mod changes;
 mod health;
 mod openapi;
 mod organisations;
-mod params;
+pub(crate) mod params;
 mod problem;
 mod search;
-mod standards;
+pub(crate) mod standards;
 mod vocabularies;
 
 use std::sync::Arc;
@@ -31,13 +31,21 @@ pub use problem::Problem;
 pub struct AppState {
     pub store: Arc<Store>,
     pub search: Arc<Search>,
+    pub site: Arc<crate::web::Site>,
 }
 
 impl AppState {
     /// Builds the search index from the store.
     pub async fn new(store: Arc<Store>) -> anyhow::Result<AppState> {
         let search = Arc::new(Search::build(&store).await?);
-        Ok(AppState { store, search })
+        Ok(AppState { store, search, site: Arc::new(crate::web::Site::default()) })
+    }
+
+    /// The address the site is published at, for canonical links and the
+    /// sitemap; without it pages use the request's Host.
+    pub fn with_public_url(mut self, url: Option<String>) -> AppState {
+        self.site = Arc::new(crate::web::Site::new(url));
+        self
     }
 
     /// Brings derived data up to date after a write by this process.

@@ -67,6 +67,11 @@ impl Params {
         }
     }
 
+    /// Each invalid parameter in words, for pages rather than APIs.
+    pub fn messages(&self) -> Vec<String> {
+        self.invalid.iter().map(|p| format!("{} = `{}`: {}", p.name, p.value, p.reason)).collect()
+    }
+
     /// Ok when every parameter was valid, else a 400 problem listing all.
     pub fn finish(self) -> Result<(), Problem> {
         if self.invalid.is_empty() { Ok(()) } else { Err(Problem::bad_request(self.invalid)) }

@@ -1,6 +1,7 @@
 //! The domain: entries, organisations and vocabularies, and the rules that
 //! make them valid. Everything outside this module trusts these types.
 
+mod content;
 mod entry;
 pub mod fields;
 mod organisation;
@@ -10,6 +11,7 @@ mod vocabulary;
 
 use std::fmt;
 
+pub use content::{GlossaryTerm, Page, PageKind};
 pub use entry::{Entry, EntryType};
 pub use fields::{Resolver, Vocabulary};
 pub use organisation::Organisation;
@@ -51,6 +53,12 @@ pub struct Catalogue {
     pub vocabularies: Vocabularies,
     pub organisations: Vec<Organisation>,
     pub entries: Vec<Entry>,
+    #[serde(default)]
+    pub guides: Vec<Page>,
+    #[serde(default)]
+    pub pages: Vec<Page>,
+    #[serde(default)]
+    pub glossary: Vec<GlossaryTerm>,
 }
 
 pub const FORMAT: &str = "standards-directory/1";

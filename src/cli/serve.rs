@@ -18,6 +18,11 @@ pub struct ServeArgs {
     /// Start with an empty catalogue instead of the demo one.
     #[arg(long)]
     pub empty: bool,
+    /// The address the site is published at (for canonical links and the
+    /// sitemap), e.g. https://standards.example.nhs.uk; by default the
+    /// request's Host is used.
+    #[arg(long, env = "STANDARDS_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -30,10 +35,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             organisations = summary.organisations_created,
             "loaded the demo catalogue"
         );
+    } else if !args.empty && demo::load_content_if_missing(&store).await? {
+        tracing::info!("added the demo guides, site pages and glossary to a store that had none");
     }
     let store = Arc::new(store);
     let indexing = Instant::now();
-    let state = AppState::new(store.clone()).await?;
+    let state = AppState::new(store.clone()).await?.with_public_url(args.public_url.clone());
     let index_ms = indexing.elapsed().as_millis() as u64;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await

@@ -1,10 +1,11 @@
-//! The export format read back: `{"vocabularies", "organisations", "entries"}`,
+//! The export format read back: `{"vocabularies", "organisations", "entries",
+//! "guides", "pages", "glossary"}`,
 //! or a bare list of entries.
 
 use serde_json::Value;
 
 use super::{Location, Problem, RawCatalogue};
-use crate::catalogue::{FORMAT, Vocabulary};
+use crate::catalogue::{FORMAT, PageKind, Vocabulary};
 
 pub fn read(content: &str) -> RawCatalogue {
     let mut raw = RawCatalogue::default();
@@ -34,13 +35,29 @@ pub fn read(content: &str) -> RawCatalogue {
                 });
             }
             for key in map.keys() {
-                if !["format", "vocabularies", "organisations", "entries"].contains(&key.as_str()) {
+                if !["format", "vocabularies", "organisations", "entries", "guides", "pages", "glossary"]
+                    .contains(&key.as_str())
+                {
                     raw.problems.push(Problem {
                         location: Some(Location::Path(key.clone())),
                         column: None,
                         value: None,
-                        expected: "only the keys format, vocabularies, organisations and entries".into(),
+                        expected:
+                            "only the keys format, vocabularies, organisations, entries, guides, pages and glossary"
+                                .into(),
                     });
+                }
+            }
+            for kind in [PageKind::Guide, PageKind::Page] {
+                if let Some(v) = map.get(kind.key()) {
+                    for (i, page) in list(&mut raw, v, kind.key()) {
+                        raw.pages.push((Location::Path(label(kind.key(), i, &page)), kind, page));
+                    }
+                }
+            }
+            if let Some(v) = map.get("glossary") {
+                for (i, term) in list(&mut raw, v, "glossary") {
+                    raw.glossary.push((Location::Path(label("glossary", i, &term)), term));
                 }
             }
             (map.get("entries"), map.get("organisations"), map.get("vocabularies"))

@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use crate::catalogue::{Entry, FieldError, Organisation, Resolver, Slug, Term, Vocabularies, Vocabulary};
+use crate::catalogue::{
+    Entry, FieldError, GlossaryTerm, Organisation, Page, PageKind, Resolver, Slug, Term, Vocabularies, Vocabulary,
+};
 use crate::store::{ChangeSet, Store, Summary};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -143,6 +145,9 @@ pub struct RawCatalogue {
     pub terms: Vec<(Location, Vocabulary, Map<String, Value>)>,
     pub organisations: Vec<(Location, Map<String, Value>)>,
     pub entries: Vec<(Location, Map<String, Value>)>,
+    /// Guides, site pages and glossary terms (JSON files only).
+    pub pages: Vec<(Location, PageKind, Map<String, Value>)>,
+    pub glossary: Vec<(Location, Map<String, Value>)>,
     /// Problems found while reading, before any record is checked.
     pub problems: Vec<Problem>,
     /// Fields whose problem the reader already reported for a record, so the
@@ -362,6 +367,27 @@ pub async fn plan(store: &Store, raw: RawCatalogue) -> anyhow::Result<Result<Cha
             Err(errors) => problems.extend(
                 errors.into_iter().filter(|e| not_reported(location, e)).map(|e| Problem::at(location.clone(), e)),
             ),
+        }
+    }
+
+    let mut seen_pages: HashMap<String, Location> = HashMap::new();
+    for (location, kind, map) in &raw.pages {
+        match Page::parse(map) {
+            Ok(page) => match repeated_slug(&mut seen_pages, &format!("{}/{}", kind.key(), page.slug), location) {
+                Some(p) => problems.push(p),
+                None => set.pages.push((*kind, page)),
+            },
+            Err(errors) => problems.extend(errors.into_iter().map(|e| Problem::at(location.clone(), e))),
+        }
+    }
+    let mut seen_terms: HashMap<String, Location> = HashMap::new();
+    for (location, map) in &raw.glossary {
+        match GlossaryTerm::parse(map) {
+            Ok(term) => match repeated_slug(&mut seen_terms, term.slug.as_str(), location) {
+                Some(p) => problems.push(p),
+                None => set.glossary.push(term),
+            },
+            Err(errors) => problems.extend(errors.into_iter().map(|e| Problem::at(location.clone(), e))),
         }
     }
     Ok(if problems.is_empty() { Ok(set) } else { Err(problems) })

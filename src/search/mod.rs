@@ -76,7 +76,7 @@ pub struct Hit {
     pub highlights: Highlights,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct FacetValue {
     pub value: String,
     pub label: String,

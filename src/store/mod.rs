@@ -18,7 +18,9 @@ use chrono::{DateTime, Utc};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
 
-use crate::catalogue::{Catalogue, Entry, FORMAT, Organisation, Term, Vocabularies, Vocabulary};
+use crate::catalogue::{
+    Catalogue, Entry, FORMAT, GlossaryTerm, Organisation, Page, PageKind, Term, Vocabularies, Vocabulary,
+};
 
 pub use accounts::{Principal, Role, TokenInfo, User};
 pub use changes::Change;
@@ -52,6 +54,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_catalogue.sql")),
     (2, include_str!("migrations/0002_search_queries.sql")),
     (3, include_str!("migrations/0003_accounts.sql")),
+    (4, include_str!("migrations/0004_content.sql")),
 ];
 
 impl Store {
@@ -249,6 +252,9 @@ impl Store {
             vocabularies: self.vocabularies().await?,
             organisations: self.organisations().await?,
             entries: self.entries().await?,
+            guides: self.pages(PageKind::Guide).await?,
+            pages: self.pages(PageKind::Page).await?,
+            glossary: self.glossary().await?,
         })
     }
 }
@@ -316,5 +322,47 @@ impl Store {
         }
         self.apply(&set, "system", false, None).await?;
         Ok(())
+    }
+}
+
+impl Store {
+    /// Guides or site pages, in their list order.
+    pub async fn pages(&self, kind: PageKind) -> anyhow::Result<Vec<Page>> {
+        let rows = sqlx::query("SELECT document, updated_at FROM content WHERE kind = $1")
+            .bind(kind.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        let mut pages = rows
+            .iter()
+            .map(|r| {
+                let mut page: Page = serde_json::from_str(&r.get::<String, _>(0)).context("bad page in the store")?;
+                page.updated_at = Some(parse_time(&r.get::<String, _>(1))?);
+                Ok(page)
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        pages.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.title.cmp(&b.title)));
+        Ok(pages)
+    }
+
+    pub async fn page(&self, kind: PageKind, slug: &str) -> anyhow::Result<Option<Page>> {
+        Ok(self.pages(kind).await?.into_iter().find(|p| p.slug.as_str() == slug))
+    }
+
+    /// The glossary, alphabetically.
+    pub async fn glossary(&self) -> anyhow::Result<Vec<GlossaryTerm>> {
+        let rows = sqlx::query("SELECT document, updated_at FROM content WHERE kind = 'glossary'")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut terms = rows
+            .iter()
+            .map(|r| {
+                let mut term: GlossaryTerm =
+                    serde_json::from_str(&r.get::<String, _>(0)).context("bad glossary term in the store")?;
+                term.updated_at = Some(parse_time(&r.get::<String, _>(1))?);
+                Ok(term)
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        terms.sort_by_key(|t| t.term.to_lowercase());
+        Ok(terms)
     }
 }

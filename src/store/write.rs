@@ -8,7 +8,7 @@ use serde_json::Value;
 use sqlx::{Any, Row, Transaction};
 
 use super::{Backend, Store, now};
-use crate::catalogue::{Entry, Organisation, Slug, Term, Vocabulary};
+use crate::catalogue::{Entry, GlossaryTerm, Organisation, Page, PageKind, Slug, Term, Vocabulary};
 
 /// A batch of writes applied together or not at all.
 #[derive(Debug, Default, Clone)]
@@ -17,6 +17,8 @@ pub struct ChangeSet {
     pub organisations: Vec<Organisation>,
     pub entries: Vec<Entry>,
     pub delete_entries: Vec<Slug>,
+    pub pages: Vec<(PageKind, Page)>,
+    pub glossary: Vec<GlossaryTerm>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -50,6 +52,9 @@ pub struct Summary {
     pub terms_created: usize,
     pub terms_updated: usize,
     pub terms_unchanged: usize,
+    pub content_created: usize,
+    pub content_updated: usize,
+    pub content_unchanged: usize,
     /// The last change log sequence number written, if any.
     pub last_seq: Option<i64>,
 }
@@ -135,6 +140,19 @@ impl Store {
         for slug in &set.delete_entries {
             delete_entry(&mut tx, &mut log, slug).await?;
             summary.entries_deleted += 1;
+        }
+        let content = set
+            .pages
+            .iter()
+            .map(|(kind, page)| (kind.as_str(), page.slug.as_str(), serde_json::to_value(page.content())))
+            .chain(set.glossary.iter().map(|t| ("glossary", t.slug.as_str(), serde_json::to_value(t.content()))));
+        for (kind, slug, doc) in content {
+            let doc = doc.context("content document")?;
+            match upsert_content(&mut tx, &mut log, kind, slug, &doc).await? {
+                Outcome::Created => summary.content_created += 1,
+                Outcome::Updated => summary.content_updated += 1,
+                Outcome::Unchanged => summary.content_unchanged += 1,
+            }
         }
         summary.last_seq = log.last_seq;
         if dry_run {
@@ -458,4 +476,41 @@ async fn delete_entry(tx: &mut Transaction<'_, Any>, log: &mut ChangeLog<'_>, sl
     sqlx::query("DELETE FROM entries WHERE id = $1").bind(&id).execute(&mut **tx).await?;
     log.append(tx, "entry", &id, Action::Delete, Some(&before), None).await?;
     Ok(())
+}
+
+/// Inserts or updates a guide, site page or glossary term; the change log
+/// names it `KIND/SLUG`.
+async fn upsert_content(
+    tx: &mut Transaction<'_, Any>,
+    log: &mut ChangeLog<'_>,
+    kind: &str,
+    slug: &str,
+    doc: &Value,
+) -> Result<Outcome, WriteError> {
+    let existing = sqlx::query("SELECT document FROM content WHERE kind = $1 AND slug = $2")
+        .bind(kind)
+        .bind(slug)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let before: Option<Value> = match existing {
+        Some(row) => Some(serde_json::from_str(&row.get::<String, _>(0)).context("content document")?),
+        None => None,
+    };
+    if before.as_ref() == Some(doc) {
+        return Ok(Outcome::Unchanged);
+    }
+    sqlx::query(
+        "INSERT INTO content (kind, slug, document, updated_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (kind, slug) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at",
+    )
+    .bind(kind)
+    .bind(slug)
+    .bind(doc.to_string())
+    .bind(log.at)
+    .execute(&mut **tx)
+    .await?;
+    let id = format!("{kind}/{slug}");
+    let action = if before.is_some() { Action::Update } else { Action::Create };
+    log.append(tx, kind, &id, action, before.as_ref(), Some(doc)).await?;
+    Ok(if before.is_some() { Outcome::Updated } else { Outcome::Created })
 }

@@ -1,0 +1,171 @@
+//! The website: server-rendered pages on the NHS.UK design system, from
+//! compile-checked templates. Every page works without JavaScript; the
+//! site script only enhances (search suggestions, filters that update in
+//! place).
+
+pub mod assets;
+pub mod glossary;
+pub mod markdown;
+mod pages;
+mod search;
+mod view;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use askama::Template;
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+
+use crate::api::AppState;
+use crate::catalogue::{GlossaryTerm, Organisation, Page, PageKind, Vocabularies};
+use crate::store::Store;
+use glossary::Linker;
+pub use view::Layout;
+
+/// What most pages need besides the entry they show: vocabulary labels,
+/// organisations, the glossary and the guides. Reloaded when the changes
+/// log moves on.
+pub struct SiteData {
+    pub seq: i64,
+    pub vocabularies: Vocabularies,
+    pub organisations: Vec<Organisation>,
+    organisation_index: HashMap<String, usize>,
+    pub glossary: Vec<GlossaryTerm>,
+    pub linker: Linker,
+    pub guides: Vec<Page>,
+    pub pages: Vec<Page>,
+}
+
+impl SiteData {
+    pub fn organisation(&self, slug: &str) -> Option<&Organisation> {
+        self.organisation_index.get(slug).map(|&i| &self.organisations[i])
+    }
+
+    pub fn organisation_name<'a>(&'a self, slug: &'a str) -> &'a str {
+        self.organisation(slug).map_or(slug, |o| o.name.as_str())
+    }
+}
+
+/// The website's shared state: the cached site data and the address the
+/// site is published at (for canonical links and the sitemap).
+#[derive(Default)]
+pub struct Site {
+    data: RwLock<Option<Arc<SiteData>>>,
+    pub public_url: Option<String>,
+}
+
+impl Site {
+    pub fn new(public_url: Option<String>) -> Site {
+        Site { data: RwLock::new(None), public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()) }
+    }
+
+    /// The site data, reloaded first if anything changed since it was read.
+    pub async fn data(&self, store: &Store) -> anyhow::Result<Arc<SiteData>> {
+        let seq = store.last_change_seq().await?;
+        if let Some(data) = self.data.read().expect("site lock").as_ref()
+            && data.seq == seq
+        {
+            return Ok(data.clone());
+        }
+        let organisations = store.organisations().await?;
+        let glossary = store.glossary().await?;
+        let data = Arc::new(SiteData {
+            seq,
+            vocabularies: store.vocabularies().await?,
+            organisation_index: organisations.iter().enumerate().map(|(i, o)| (o.slug.to_string(), i)).collect(),
+            organisations,
+            linker: Linker::new(&glossary),
+            glossary,
+            guides: store.pages(PageKind::Guide).await?,
+            pages: store.pages(PageKind::Page).await?,
+        });
+        *self.data.write().expect("site lock") = Some(data.clone());
+        Ok(data)
+    }
+
+    /// The site's address: as configured, or else from the request's Host.
+    pub fn base_url(&self, headers: &HeaderMap) -> String {
+        if let Some(url) = &self.public_url {
+            return url.clone();
+        }
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
+            .unwrap_or("localhost");
+        let https = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()) == Some("https");
+        format!("{}://{host}", if https { "https" } else { "http" })
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/search", get(search::page))
+        .route("/standards", get(pages::standards_index))
+        .route("/standards/{slug}", get(pages::entry))
+        .route("/organisations", get(pages::organisations))
+        .route("/organisations/{slug}", get(pages::organisation))
+        .route("/care-settings", get(pages::care_settings))
+        .route("/care-settings/{slug}", get(pages::care_setting))
+        .route("/topics", get(pages::topics))
+        .route("/topics/{slug}", get(pages::topic))
+        .route("/roadmap", get(pages::roadmap))
+        .route("/guides", get(pages::guides))
+        .route("/guides/{slug}", get(pages::guide))
+        .route("/glossary", get(pages::glossary))
+        .route("/about", get(pages::site_page))
+        .route("/help", get(pages::site_page))
+        .route("/accessibility", get(pages::site_page))
+        .route("/privacy", get(pages::site_page))
+        .route("/sitemap.xml", get(pages::sitemap))
+        .route("/robots.txt", get(pages::robots))
+        .route("/assets/{file}", get(assets::serve))
+}
+
+/// A page that could not be shown: not found, a bad request, or a fault.
+#[derive(Debug)]
+pub enum WebError {
+    NotFound,
+    BadRequest(Vec<String>),
+    Internal(anyhow::Error),
+}
+
+impl From<anyhow::Error> for WebError {
+    fn from(e: anyhow::Error) -> Self {
+        WebError::Internal(e)
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let (status, page) = match self {
+            WebError::NotFound => (StatusCode::NOT_FOUND, view::ErrorPage::not_found()),
+            WebError::BadRequest(problems) => (StatusCode::BAD_REQUEST, view::ErrorPage::bad_request(problems)),
+            WebError::Internal(e) => {
+                tracing::error!(error = %format!("{e:#}"), "page failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, view::ErrorPage::internal())
+            }
+        };
+        (status, html(&page)).into_response()
+    }
+}
+
+/// A rendered template as an HTML response.
+pub fn html<T: Template>(page: &T) -> Response {
+    match page.render() {
+        Ok(body) => ([(header::CACHE_CONTROL, "no-cache")], Html(body)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "The page could not be shown.").into_response()
+        }
+    }
+}
+
+/// The not-found page, for addresses outside the APIs.
+pub async fn not_found() -> Response {
+    WebError::NotFound.into_response()
+}

@@ -1,0 +1,150 @@
+//! What every page shares: the layout data, small formatting helpers and
+//! the error pages.
+
+use askama::Template;
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::assets::ASSETS;
+use crate::catalogue::Status;
+
+pub const SITE_NAME: &str = "Health and Care Standards Directory";
+
+/// The page furniture: title, description, canonical address, Open Graph
+/// type and optional schema.org JSON-LD.
+pub struct Layout {
+    pub title: String,
+    pub description: String,
+    pub canonical: String,
+    pub og_type: &'static str,
+    pub json_ld: Option<String>,
+    pub noindex: bool,
+    /// The header navigation item this page belongs to.
+    pub section: &'static str,
+    /// The words in the header's search box.
+    pub q: String,
+}
+
+impl Layout {
+    pub fn new(base: &str, path: &str, title: impl Into<String>, description: impl Into<String>) -> Layout {
+        Layout {
+            title: title.into(),
+            description: description.into(),
+            canonical: format!("{base}{path}"),
+            og_type: "website",
+            json_ld: None,
+            noindex: false,
+            section: "",
+            q: String::new(),
+        }
+    }
+
+    pub fn section(mut self, section: &'static str) -> Layout {
+        self.section = section;
+        self
+    }
+
+    /// Adds schema.org data, escaped so it cannot end the script element.
+    pub fn json_ld(mut self, value: &serde_json::Value) -> Layout {
+        let text = value.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026");
+        self.json_ld = Some(text);
+        self
+    }
+
+    pub fn asset(&self, name: &str) -> &'static str {
+        ASSETS.url(name)
+    }
+
+    pub fn site_name(&self) -> &'static str {
+        SITE_NAME
+    }
+
+    /// `aria-current` for the header navigation.
+    pub fn current(&self, section: &str) -> &'static str {
+        if self.section == section { "page" } else { "false" }
+    }
+}
+
+/// "1 April 2026".
+pub fn date(d: &NaiveDate) -> String {
+    d.format("%-d %B %Y").to_string()
+}
+
+pub fn datetime(t: &DateTime<Utc>) -> String {
+    t.format("%-d %B %Y").to_string()
+}
+
+/// The design system's tag colour for a status.
+pub fn status_class(status: &str) -> &'static str {
+    match status {
+        "active" => "nhsuk-tag--green",
+        "in-development" => "nhsuk-tag--blue",
+        "proposed" | "draft-in-progress" | "awaiting-approval" => "nhsuk-tag--purple",
+        "on-hold" => "nhsuk-tag--yellow",
+        "deprecated" => "nhsuk-tag--orange",
+        "cancelled" | "retired" => "nhsuk-tag--grey",
+        _ => "nhsuk-tag--white",
+    }
+}
+
+pub fn status_label(status: &str) -> &'static str {
+    Status::parse(status).map_or("Unknown", Status::label)
+}
+
+pub fn type_label(entry_type: &str) -> &'static str {
+    if entry_type == "api" { "API" } else { "Standard" }
+}
+
+/// Plain text as HTML paragraphs (blank lines separate them), escaped.
+pub fn paragraphs(escaped: &str) -> String {
+    escaped
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| format!("<p>{}</p>", p.replace('\n', "<br>")))
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub l: Layout,
+    pub heading: &'static str,
+    pub lines: Vec<String>,
+    pub problems: Vec<String>,
+}
+
+impl ErrorPage {
+    fn new(title: &'static str, lines: &[&str], problems: Vec<String>) -> ErrorPage {
+        let mut l = Layout::new("", "", title, title);
+        l.canonical = String::new();
+        l.noindex = true;
+        ErrorPage { l, heading: title, lines: lines.iter().map(|s| (*s).to_owned()).collect(), problems }
+    }
+
+    pub fn not_found() -> ErrorPage {
+        ErrorPage::new(
+            "Page not found",
+            &[
+                "If you typed the web address, check it is correct.",
+                "If you pasted the web address, check you copied the entire address.",
+                "You can search the directory or browse by care setting or topic from the home page.",
+            ],
+            Vec::new(),
+        )
+    }
+
+    pub fn bad_request(problems: Vec<String>) -> ErrorPage {
+        ErrorPage::new("There is a problem with this address", &["Change or remove these parts of it:"], problems)
+    }
+
+    pub fn internal() -> ErrorPage {
+        ErrorPage::new(
+            "Sorry, there is a problem with the service",
+            &[
+                "Try again later.",
+                "Nothing you saved has been lost. If the problem continues, contact the directory team from the help page.",
+            ],
+            Vec::new(),
+        )
+    }
+}
