@@ -9,6 +9,16 @@ use crate::catalogue::Status;
 
 pub const SITE_NAME: &str = "Health and Care Standards Directory";
 
+const NAVIGATION: [(&str, &str, &str); 7] = [
+    ("/search", "Search", "search"),
+    ("/care-settings", "Care settings", "care-settings"),
+    ("/topics", "Topics", "topics"),
+    ("/organisations", "Organisations", "organisations"),
+    ("/roadmap", "Roadmap", "roadmap"),
+    ("/guides", "Guides", "guides"),
+    ("/glossary", "Glossary", "glossary"),
+];
+
 /// The page furniture: title, description, canonical address, Open Graph
 /// type and optional schema.org JSON-LD.
 pub struct Layout {
@@ -58,9 +68,9 @@ impl Layout {
         SITE_NAME
     }
 
-    /// `aria-current` for the header navigation.
-    pub fn current(&self, section: &str) -> &'static str {
-        if self.section == section { "page" } else { "false" }
+    /// The header navigation: address, label and whether this page is in it.
+    pub fn nav(&self) -> Vec<(&'static str, &'static str, bool)> {
+        NAVIGATION.iter().map(|(href, label, section)| (*href, *label, self.section == *section)).collect()
     }
 }
 
