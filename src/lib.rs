@@ -6,6 +6,7 @@
 //! JSON, `web` serves it as pages, `server` puts the web service together and `cli` is the command line.
 
 pub mod api;
+pub mod auth;
 pub mod catalogue;
 pub mod ckan;
 pub mod cli;

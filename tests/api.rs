@@ -89,9 +89,13 @@ async fn errors_are_problem_json_that_say_what_was_wrong() {
     assert_eq!(names, vec!["colour", "care_setting", "status", "per_page"]);
     assert!(body["detail"].as_str().unwrap().contains("one of community-health"), "{body}");
 
-    let r = s.get("/nowhere").await;
+    let r = s.get("/api/v1/nowhere").await;
     assert_eq!(r.status(), 404);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
+    // Outside the APIs, people get the website's not-found page.
+    let r = s.get("/nowhere").await;
+    assert_eq!(r.status(), 404);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     s.stop().await;
 }
 

@@ -306,12 +306,23 @@ async fn writes_need_a_valid_token_and_go_round_trip() {
                      "care_setting": ["Hospital"], "topic": ["Referrals"], "notes": "Made by a test.",
                      "tags": [{"name": "testing"}]});
 
-    // No token, a wrong token, and a role that may not write: refused.
+    // No token, a wrong token: refused.
     assert_eq!(post(&s, "package_create", None, new.clone()).await.0, 403);
     assert_eq!(post(&s, "package_create", Some("std_nope"), new.clone()).await.0, 403);
-    let (status, body) = post(&s, "package_create", Some(&publisher), new.clone()).await;
+    // A publisher of another organisation: refused.
+    let mut elsewhere = new.clone();
+    elsewhere["owner_org"] = json!("nhs-england");
+    let (status, body) = post(&s, "package_create", Some(&publisher), elsewhere).await;
     assert_eq!((status, body["error"]["__type"].as_str()), (403, Some("Authorization Error")));
-    assert_eq!(action(&s, "package_show", "id=test-standard").await.0, 404, "nothing was written");
+    // A publisher of the owner: a draft for review, which the public cannot see.
+    let (status, body) = post(&s, "package_create", Some(&publisher), new.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["result"]["state"], "draft");
+    let revision = body["result"]["revision_id"].as_str().unwrap().to_owned();
+    assert_eq!(action(&s, "package_show", "id=test-standard").await.0, 404, "the draft is not published");
+    let r = s.test_store.store.revision(&revision).await.unwrap().unwrap();
+    assert_eq!((r.state.as_str(), r.author.as_str(), r.organisation.as_str()), ("draft", "pub@example.org", "prsb"));
+    assert_eq!(post(&s, "package_delete", Some(&publisher), json!({"id": "snomed-ct"})).await.0, 403);
 
     let (status, body) = post(&s, "package_create", Some(&editor), new.clone()).await;
     assert_eq!(status, 200, "{body}");
@@ -465,5 +476,41 @@ async fn range_filters_on_dates_and_names() {
     assert!(count(&names) > 0);
     let (status, bad) = action(&s, "package_search", "fq=metadata_modified:%5Byesterday%20TO%20*%5D").await;
     assert_eq!((status, bad["error"]["__type"].as_str()), (409, Some("Search Query Error")));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn ckanext_pages_serve_the_guides_and_site_pages() {
+    let s = TestServer::with_demo(Backend::Sqlite).await;
+    let (status, body) = action(&s, "ckanext_pages_list", "").await;
+    assert_eq!(status, 200);
+    let pages = body["result"].as_array().unwrap();
+    let names: Vec<&str> = pages.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    for name in [
+        "what-we-mean-by-standards",
+        "what-is-interoperability",
+        "how-standards-are-mandated",
+        "how-to-get-help",
+        "about",
+        "accessibility",
+    ] {
+        assert!(names.contains(&name), "{name} listed");
+    }
+    for p in pages {
+        for field in ["id", "name", "title", "content", "page_type", "order", "private", "publish_date"] {
+            assert!(p.get(field).is_some(), "{field} on {}", p["name"]);
+        }
+    }
+    let (_, blog) = action(&s, "ckanext_pages_list", "page_type=blog").await;
+    assert_eq!(blog["result"], json!([]));
+    let (status, body) = action(&s, "ckanext_pages_show", "page=how-to-get-help").await;
+    assert_eq!(status, 200);
+    let page = &body["result"];
+    assert_eq!(page["title"], "How to get help");
+    assert!(page["content"].as_str().unwrap().contains("<h2>"), "content is HTML");
+    assert!(!page["content"].as_str().unwrap().contains("<script"));
+    let (status, body) = action(&s, "ckanext_pages_show", "page=nope").await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["__type"], "Not Found Error");
     s.stop().await;
 }

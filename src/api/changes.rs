@@ -6,6 +6,8 @@ use serde_json::json;
 use super::params::Params;
 use super::{AppState, Problem, json_with_etag};
 
+const PUBLIC: [&str; 6] = ["entry", "organisation", "term", "guide", "page", "glossary"];
+
 /// The changes log after a sequence number: followers, feeds and audits
 /// read it in pages.
 pub async fn list(
@@ -19,5 +21,8 @@ pub async fn list(
     params.finish()?;
     let changes = state.store.changes_since(i64::from(since), i64::from(limit)).await?;
     let last = changes.last().map(|c| c.seq).unwrap_or(i64::from(since));
+    // The public feed is the catalogue's: people, tokens and drafts in
+    // review are not public (they are in the audit log for administrators).
+    let changes: Vec<_> = changes.into_iter().filter(|c| PUBLIC.contains(&c.entity.as_str())).collect();
     Ok(json_with_etag(&headers, &json!({"since": since, "next": last, "results": changes})))
 }

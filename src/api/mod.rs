@@ -10,6 +10,7 @@ mod problem;
 mod search;
 pub(crate) mod standards;
 mod vocabularies;
+pub mod write;
 
 use std::sync::Arc;
 
@@ -59,8 +60,15 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/api/v1/standards", get(standards::list))
-        .route("/api/v1/standards/{slug}", get(standards::show))
+        .route("/api/v1/standards", get(standards::list).post(write::create))
+        .route(
+            "/api/v1/standards/{slug}",
+            get(standards::show).put(write::replace).patch(write::patch).delete(write::delete),
+        )
+        .route("/api/v1/revisions", get(write::revisions))
+        .route("/api/v1/revisions/{id}", get(write::revision))
+        .route("/api/v1/revisions/{id}/{step}", axum::routing::post(write::step))
+        .route("/api/v1/audit", get(write::audit))
         .route("/api/v1/organisations", get(organisations::list))
         .route("/api/v1/organisations/{slug}", get(organisations::show))
         .route("/api/v1/vocabularies", get(vocabularies::list))

@@ -41,46 +41,18 @@ pub async fn suggest(
     Ok(json_with_etag(&headers, &json!({"query": q, "suggestions": suggestions})))
 }
 
-/// Editors and administrators, by bearer token: 401 without one, 403 for
-/// anyone else.
-async fn editor_only(state: &AppState, headers: &HeaderMap) -> Result<(), Problem> {
-    use axum::http::StatusCode;
-    let token = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty());
-    let unauthorised = || {
-        Problem::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorised",
-            "Sign in needed",
-            "Send an editor's API token as `Authorization: Bearer TOKEN`.",
-        )
-    };
-    let who = match token {
-        Some(t) => state.store.authenticate(t).await?.ok_or_else(unauthorised)?,
-        None => return Err(unauthorised()),
-    };
-    match who.role {
-        crate::store::Role::Admin | crate::store::Role::Editor => Ok(()),
-        crate::store::Role::Publisher => Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "Not allowed",
-            "Search analytics are for editors and administrators.",
-        )),
-    }
-}
-
 /// What people search for and what finds nothing, for editors.
 pub async fn analytics(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    editor_only(&state, &headers).await?;
+    let who = super::write::bearer(&state, &headers, &method, &uri).await?;
+    if let Err(refusal) = crate::auth::authorise(who.as_ref(), crate::auth::Permission::ViewAnalytics) {
+        return Err(super::write::refusal(&state, who.as_ref(), refusal, "GET /api/v1/search/analytics").await);
+    }
     let mut params = Params::parse(raw.as_deref(), &["limit"]);
     let limit = params.number("limit", 20, 1, 500);
     params.finish()?;

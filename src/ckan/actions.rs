@@ -345,10 +345,23 @@ async fn run(state: &AppState, action: &str, p: &Params) -> Result<Value, Action
             let vocabularies = state.store.vocabularies().await?;
             Ok(super::schema::dataset_schema(&vocabularies))
         }
-        "ckanext_pages_list" => Ok(json!([])),
+        "ckanext_pages_list" => {
+            // ckanext-pages: `page_type` page (the default) or blog; this
+            // directory has no blog posts.
+            let page_type = p.str("page_type").unwrap_or_else(|| "page".to_owned());
+            if page_type == "blog" {
+                return Ok(json!([]));
+            }
+            let pages = all_pages(state).await?;
+            Ok(Value::Array(pages.iter().map(|(kind, page)| page_dict(*kind, page)).collect()))
+        }
         "ckanext_pages_show" => {
-            let page = p.str("page").or_else(|| p.str("name")).unwrap_or_default();
-            Err(ActionError::not_found(format!("Page not found: {page}")))
+            let name = p.str("page").or_else(|| p.str("name")).unwrap_or_default();
+            let pages = all_pages(state).await?;
+            match pages.iter().find(|(_, page)| page.slug.as_str() == name) {
+                Some((kind, page)) => Ok(page_dict(*kind, page)),
+                None => Err(ActionError::not_found(format!("Page not found: {name}"))),
+            }
         }
         other => Err(ActionError::bad_request(format!("Bad request - Action name not known: {other}"))),
     }
@@ -362,4 +375,40 @@ pub fn status_label(slug: &str) -> String {
 /// Vocabulary labels for facets.
 pub fn term_label(vocabularies: &crate::catalogue::Vocabularies, vocabulary: Vocabulary, slug: &str) -> String {
     vocabularies.term(vocabulary, slug).map_or(slug.to_owned(), |t| t.label.clone())
+}
+
+/// Guides, then site pages: the directory's editable pages.
+async fn all_pages(state: &AppState) -> anyhow::Result<Vec<(crate::catalogue::PageKind, crate::catalogue::Page)>> {
+    let mut out = Vec::new();
+    for kind in [crate::catalogue::PageKind::Guide, crate::catalogue::PageKind::Page] {
+        out.extend(state.store.pages(kind).await?.into_iter().map(|p| (kind, p)));
+    }
+    Ok(out)
+}
+
+/// A page as ckanext-pages shows it: `content` is sanitised HTML, and the
+/// Markdown source is kept beside it.
+fn page_dict(kind: crate::catalogue::PageKind, page: &crate::catalogue::Page) -> Value {
+    let modified = page.updated_at.map(|t| t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string());
+    let url = match kind {
+        crate::catalogue::PageKind::Guide => format!("/guides/{}", page.slug),
+        crate::catalogue::PageKind::Page => format!("/{}", page.slug),
+    };
+    json!({
+        "id": crate::catalogue::Entry::id_for_slug(&format!("{}/{}", kind.as_str(), page.slug)).to_string(),
+        "name": page.slug,
+        "title": page.title,
+        "content": crate::web::markdown::render(&page.body),
+        "content_markdown": page.body,
+        "page_type": "page",
+        "private": false,
+        "order": page.order.to_string(),
+        "publish_date": modified,
+        "created": modified,
+        "modified": modified,
+        "user_id": null,
+        "group_id": null,
+        "image_url": "",
+        "extras": {"kind": kind.as_str(), "summary": page.summary, "url": url},
+    })
 }

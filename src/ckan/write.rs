@@ -7,8 +7,9 @@ use serde_json::{Map, Value};
 
 use super::actions::{ActionError, Params, package_by_id};
 use crate::api::AppState;
+use crate::auth::{Grant, Permission, authorise};
 use crate::import::{self, Location, RawCatalogue};
-use crate::store::{ChangeSet, Principal, Role, WriteError};
+use crate::store::{ChangeSet, Principal, WriteError};
 
 fn forbidden(message: impl Into<String>) -> ActionError {
     ActionError { status: StatusCode::FORBIDDEN, kind: "Authorization Error", message: message.into() }
@@ -30,19 +31,50 @@ pub async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principa
         .ok_or_else(|| forbidden("Access denied: the API token is not valid, or has expired or been revoked"))
 }
 
-/// The one rule for catalogue writes through the API. Publishers'
-/// changes need editorial review, which this directory does not have
-/// yet, so for now only editors and administrators write here.
-pub fn may_write(who: &Principal, action: &str) -> Result<(), ActionError> {
-    match (who.role, action) {
-        (Role::Admin, _) => Ok(()),
-        (Role::Editor, "organization_create") => {
-            Err(forbidden("Access denied: only administrators create organisations"))
+/// Asks the directory's one authorisation rule; a refusal is audited and
+/// answered as CKAN answers (403 Authorization Error).
+async fn allow(state: &AppState, who: &Principal, what: Permission<'_>, action: &str) -> Result<Grant, ActionError> {
+    match authorise(Some(who), what) {
+        Ok(grant) => Ok(grant),
+        Err(refusal) => {
+            let message = refusal.message();
+            crate::api::write::refusal(state, Some(who), refusal, &format!("CKAN {action}")).await;
+            Err(forbidden(format!("Access denied: {message}")))
         }
-        (Role::Editor, _) => Ok(()),
-        (Role::Publisher, _) => Err(forbidden(
-            "Access denied: publishers' changes go through editorial review, which is not available through this API yet",
-        )),
+    }
+}
+
+/// Publishes the planned entry, or (for a publisher) saves it as a draft
+/// for review; answers the package as CKAN would, a draft with
+/// `state: draft`.
+async fn write_package(state: &AppState, who: &Principal, set: ChangeSet, action: &str) -> Result<Value, ActionError> {
+    let entry = set.entries.first().cloned().ok_or_else(|| ActionError::validation("no package in the request"))?;
+    if let Some(existing) = state.store.entry(entry.slug.as_str()).await?
+        && existing.owner != entry.owner
+    {
+        allow(state, who, Permission::WriteEntry { owner: existing.owner.as_str() }, action).await?;
+    }
+    match allow(state, who, Permission::WriteEntry { owner: entry.owner.as_str() }, action).await? {
+        Grant::Publish => {
+            apply(state, &set, who).await?;
+            package_by_id(state, entry.slug.as_str()).await
+        }
+        Grant::Draft => {
+            let mut document = entry.to_json();
+            for key in ["id", "created_at", "updated_at"] {
+                document.remove(key);
+            }
+            let revision = state
+                .store
+                .save_draft(entry.slug.as_str(), entry.owner.as_str(), &Value::Object(document), &who.email)
+                .await?;
+            let vocabularies = state.store.vocabularies().await?;
+            let org = state.store.organisation(entry.owner.as_str()).await?;
+            let mut package = super::package::package(&entry, org.as_ref(), &vocabularies);
+            package["state"] = Value::from("draft");
+            package["revision_id"] = Value::from(revision.id);
+            Ok(package)
+        }
     }
 }
 
@@ -91,7 +123,6 @@ fn name_of(p: &Params) -> Result<String, ActionError> {
 
 pub async fn run(state: &AppState, action: &str, p: &Params, headers: &HeaderMap) -> Result<Value, ActionError> {
     let who = principal(state, headers).await?;
-    may_write(&who, action)?;
     match action {
         "package_create" => {
             let name = p.str("name").ok_or_else(|| ActionError::validation("name: Missing value"))?;
@@ -99,8 +130,7 @@ pub async fn run(state: &AppState, action: &str, p: &Params, headers: &HeaderMap
                 return Err(ActionError::validation("name: That URL is already in use."));
             }
             let set = plan_entry(state, Map::new(), &p.0).await?;
-            apply(state, &set, &who).await?;
-            package_by_id(state, &name).await
+            write_package(state, &who, set, action).await
         }
         "package_update" | "package_patch" => {
             let id = name_of(p)?;
@@ -119,12 +149,11 @@ pub async fn run(state: &AppState, action: &str, p: &Params, headers: &HeaderMap
             let mut params = p.0.clone();
             params.remove("id");
             params.entry("name").or_insert(name);
-            let slug = params.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
             let set = plan_entry(state, base, &params).await?;
-            apply(state, &set, &who).await?;
-            package_by_id(state, &slug).await
+            write_package(state, &who, set, action).await
         }
         "package_delete" => {
+            allow(state, &who, Permission::DeleteEntry, action).await?;
             let id = name_of(p)?;
             let package = package_by_id(state, &id).await?;
             let slug = crate::catalogue::Slug::parse(package["name"].as_str().unwrap_or_default())
@@ -134,6 +163,7 @@ pub async fn run(state: &AppState, action: &str, p: &Params, headers: &HeaderMap
             Ok(Value::Null)
         }
         "organization_create" => {
+            allow(state, &who, Permission::ManageOrganisations, action).await?;
             let mut raw = RawCatalogue::default();
             raw.organisations.push((Location::Path("organization".into()), import::ckan::organisation(&p.0)));
             let name = p.str("name").unwrap_or_default();

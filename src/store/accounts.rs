@@ -28,7 +28,7 @@ impl Role {
         }
     }
 
-    fn parse(text: &str) -> anyhow::Result<Role> {
+    pub(crate) fn parse(text: &str) -> anyhow::Result<Role> {
         match text {
             "admin" => Ok(Role::Admin),
             "editor" => Ok(Role::Editor),

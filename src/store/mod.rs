@@ -6,6 +6,7 @@
 mod accounts;
 mod analytics;
 mod changes;
+mod publishing;
 mod query;
 mod write;
 
@@ -24,6 +25,7 @@ use crate::catalogue::{
 
 pub use accounts::{Principal, Role, TokenInfo, User};
 pub use changes::Change;
+pub use publishing::{AuditEvent, Revision, RevisionState, Session, SignIn};
 pub use query::{EntryQuery, EntrySort};
 pub use write::{Action, ChangeSet, Summary, WriteError};
 
@@ -55,6 +57,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("migrations/0002_search_queries.sql")),
     (3, include_str!("migrations/0003_accounts.sql")),
     (4, include_str!("migrations/0004_content.sql")),
+    (5, include_str!("migrations/0005_publishing.sql")),
 ];
 
 impl Store {

@@ -19,6 +19,9 @@ pub struct ChangeSet {
     pub delete_entries: Vec<Slug>,
     pub pages: Vec<(PageKind, Page)>,
     pub glossary: Vec<GlossaryTerm>,
+    /// Revisions these entries come from, marked published in the same
+    /// transaction.
+    pub published_revisions: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -153,6 +156,23 @@ impl Store {
                 Outcome::Updated => summary.content_updated += 1,
                 Outcome::Unchanged => summary.content_unchanged += 1,
             }
+        }
+        for id in &set.published_revisions {
+            let done = sqlx::query(
+                "UPDATE revisions SET state = 'published', reviewer = $2, updated_at = $3 WHERE id = $1 AND state <> 'published'",
+            )
+            .bind(id)
+            .bind(actor)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(WriteError::Database(anyhow::anyhow!(
+                    "revision `{id}` is not there or is already published"
+                )));
+            }
+            let after = serde_json::json!({"state": "published"});
+            log.append(&mut tx, "revision", id, Action::Update, None, Some(&after)).await?;
         }
         summary.last_seq = log.last_seq;
         if dry_run {

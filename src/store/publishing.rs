@@ -1,0 +1,471 @@
+//! Passwords and sign-in lock-out, sessions, revisions in review and the
+//! audit log.
+
+use anyhow::Context;
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use super::accounts::{Principal, Role};
+use super::write::{Action, ChangeLog};
+use super::{Store, now};
+
+/// Failed sign-ins in a row that lock an account, and for how long.
+pub const LOCK_AFTER: i64 = 5;
+pub const LOCK_FOR: Duration = Duration::minutes(15);
+/// Sessions end after this long unused, and this long after sign-in.
+pub const SESSION_IDLE: Duration = Duration::minutes(30);
+pub const SESSION_ABSOLUTE: Duration = Duration::hours(12);
+
+fn sha256(text: &str) -> String {
+    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn random_token() -> String {
+    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+}
+
+/// What a sign-in attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignIn {
+    /// Signed in: the new session's cookie value and CSRF token.
+    Ok { session: String, csrf: String, email: String },
+    /// Wrong email or password (the two are not told apart).
+    Wrong,
+    /// Too many failures: locked until then.
+    Locked(DateTime<Utc>),
+}
+
+/// A signed-in person, by session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub principal: Principal,
+    pub csrf: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RevisionState {
+    Draft,
+    Submitted,
+    ChangesRequested,
+    Published,
+    Withdrawn,
+}
+
+impl RevisionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevisionState::Draft => "draft",
+            RevisionState::Submitted => "submitted",
+            RevisionState::ChangesRequested => "changes-requested",
+            RevisionState::Published => "published",
+            RevisionState::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            RevisionState::Draft => "Draft",
+            RevisionState::Submitted => "Submitted for review",
+            RevisionState::ChangesRequested => "Changes requested",
+            RevisionState::Published => "Published",
+            RevisionState::Withdrawn => "Withdrawn",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<RevisionState> {
+        [
+            RevisionState::Draft,
+            RevisionState::Submitted,
+            RevisionState::ChangesRequested,
+            RevisionState::Published,
+            RevisionState::Withdrawn,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+
+    /// Still being worked on: a new save updates it rather than starting
+    /// another.
+    pub fn is_open(self) -> bool {
+        matches!(self, RevisionState::Draft | RevisionState::ChangesRequested | RevisionState::Submitted)
+    }
+}
+
+/// A draft or submission of an entry, kept beside the published entry.
+#[derive(Debug, Clone, Serialize)]
+pub struct Revision {
+    pub id: String,
+    pub entry: String,
+    pub number: i64,
+    pub state: RevisionState,
+    pub document: Value,
+    pub organisation: String,
+    pub author: String,
+    pub comment: Option<String>,
+    pub reviewer: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+fn revision_from_row(r: &sqlx::any::AnyRow) -> anyhow::Result<Revision> {
+    Ok(Revision {
+        id: r.get(0),
+        entry: r.get(1),
+        number: r.get(2),
+        state: RevisionState::parse(&r.get::<String, _>(3)).context("revision state in the store")?,
+        document: serde_json::from_str(&r.get::<String, _>(4)).context("revision document")?,
+        organisation: r.get(5),
+        author: r.get(6),
+        comment: r.get(7),
+        reviewer: r.get(8),
+        created_at: r.get(9),
+        updated_at: r.get(10),
+    })
+}
+
+const REVISION_COLUMNS: &str =
+    "id, entry_slug, number, state, document, organisation, author, comment, reviewer, created_at, updated_at";
+
+/// One line of the audit log.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEvent {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub event: String,
+    pub outcome: String,
+    pub detail: String,
+    pub address: Option<String>,
+}
+
+impl Store {
+    /// Sets a person's password (already checked against the rules).
+    pub async fn set_password(&self, email: &str, password_hash: &str, actor: &str) -> anyhow::Result<()> {
+        let email = email.trim().to_lowercase();
+        let _guard = self.write_lock.lock().await;
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query("SELECT id FROM users WHERE email = $1").bind(&email).fetch_optional(&mut *tx).await?;
+        let id: String = row.with_context(|| format!("there is no user `{email}`"))?.get(0);
+        sqlx::query("UPDATE users SET password_hash = $2, failed_sign_ins = 0, locked_until = NULL WHERE id = $1")
+            .bind(&id)
+            .bind(password_hash)
+            .execute(&mut *tx)
+            .await?;
+        // Other sessions end when the password changes.
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(&id).execute(&mut *tx).await?;
+        let at = now().to_rfc3339();
+        ChangeLog::new(actor, &at)
+            .append(&mut tx, "user", &id, Action::Update, None, Some(&json!({"email": email, "password": "changed"})))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Checks an email and password; counts failures and locks the account
+    /// after `LOCK_AFTER` in a row. `verify` is given the stored hash.
+    pub async fn sign_in(&self, email: &str, verify: impl Fn(&str) -> bool) -> anyhow::Result<SignIn> {
+        let email = email.trim().to_lowercase();
+        let row = sqlx::query(
+            "SELECT id, password_hash, failed_sign_ins, locked_until, disabled FROM users WHERE email = $1",
+        )
+        .bind(&email)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            verify("");
+            return Ok(SignIn::Wrong);
+        };
+        let id: String = row.get(0);
+        let stored: Option<String> = row.get(1);
+        let failures: i64 = row.get(2);
+        let locked_until = row.get::<Option<String>, _>(3).and_then(|t| t.parse::<DateTime<Utc>>().ok());
+        if let Some(until) = locked_until.filter(|u| *u > Utc::now()) {
+            return Ok(SignIn::Locked(until));
+        }
+        let good = match &stored {
+            Some(h) => verify(h),
+            None => {
+                verify("");
+                false
+            }
+        };
+        let _guard = self.write_lock.lock().await;
+        let mut tx = self.begin_write().await?;
+        if !good || row.get::<i64, _>(4) != 0 {
+            let failures = if locked_until.is_some() { 1 } else { failures + 1 };
+            let lock = (failures >= LOCK_AFTER).then(|| (Utc::now() + LOCK_FOR).to_rfc3339());
+            sqlx::query("UPDATE users SET failed_sign_ins = $2, locked_until = $3 WHERE id = $1")
+                .bind(&id)
+                .bind(if lock.is_some() { 0 } else { failures })
+                .bind(&lock)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Ok(match lock {
+                Some(l) => SignIn::Locked(l.parse().unwrap_or_else(|_| Utc::now())),
+                None => SignIn::Wrong,
+            });
+        }
+        sqlx::query("UPDATE users SET failed_sign_ins = 0, locked_until = NULL WHERE id = $1")
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        let session = random_token();
+        let csrf = random_token();
+        let at = now().to_rfc3339();
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, user_id, csrf, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)",
+        )
+        .bind(sha256(&session))
+        .bind(&id)
+        .bind(&csrf)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(SignIn::Ok { session, csrf, email })
+    }
+
+    /// The person a session cookie belongs to, if the session is live;
+    /// marks it used.
+    pub async fn session(&self, cookie: &str) -> anyhow::Result<Option<Session>> {
+        let row = sqlx::query(
+            "SELECT s.id_hash, s.csrf, s.created_at, s.last_seen_at, u.email, u.role, u.organisation, u.disabled \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
+        )
+        .bind(sha256(cookie.trim()))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let time = |i: usize| r.get::<String, _>(i).parse::<DateTime<Utc>>().ok();
+        let now_t = Utc::now();
+        let live = time(2).is_some_and(|c| now_t - c < SESSION_ABSOLUTE)
+            && time(3).is_some_and(|l| now_t - l < SESSION_IDLE)
+            && r.get::<i64, _>(7) == 0;
+        let id_hash: String = r.get(0);
+        if !live {
+            sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(&id_hash).execute(&self.pool).await?;
+            return Ok(None);
+        }
+        // Marking use at most once a minute keeps reads from writing.
+        if time(3).is_some_and(|l| now_t - l > Duration::minutes(1)) {
+            sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1")
+                .bind(&id_hash)
+                .bind(now().to_rfc3339())
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(Some(Session {
+            principal: Principal {
+                email: r.get(4),
+                role: Role::parse(&r.get::<String, _>(5))?,
+                organisation: r.get(6),
+                token_id: format!("session:{}", &id_hash[..12]),
+            },
+            csrf: r.get(1),
+        }))
+    }
+
+    pub async fn end_session(&self, cookie: &str) -> anyhow::Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(sha256(cookie.trim())).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Appends to the audit log. It never holds secrets: callers pass
+    /// what happened, not the credentials.
+    pub async fn audit(
+        &self,
+        actor: &str,
+        event: &str,
+        outcome: &str,
+        detail: &str,
+        address: Option<&str>,
+    ) -> anyhow::Result<()> {
+        sqlx::query("INSERT INTO audit (at, actor, event, outcome, detail, address) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(now().to_rfc3339())
+            .bind(actor)
+            .bind(event)
+            .bind(outcome)
+            .bind(detail)
+            .bind(address)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The audit log, newest first, optionally for one event or actor.
+    pub async fn audit_events(
+        &self,
+        event: Option<&str>,
+        actor: Option<&str>,
+        limit: i64,
+    ) -> anyhow::Result<Vec<AuditEvent>> {
+        let rows = sqlx::query(
+            "SELECT seq, at, actor, event, outcome, detail, address FROM audit \
+             WHERE ($1 = '' OR event = $1) AND ($2 = '' OR actor = $2) ORDER BY seq DESC LIMIT $3",
+        )
+        .bind(event.unwrap_or(""))
+        .bind(actor.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| AuditEvent {
+                seq: r.get(0),
+                at: r.get(1),
+                actor: r.get(2),
+                event: r.get(3),
+                outcome: r.get(4),
+                detail: r.get(5),
+                address: r.get(6),
+            })
+            .collect())
+    }
+
+    /// Saves a draft of an entry (its JSON document, already valid): the
+    /// author's open revision of that entry is updated, else a new one
+    /// starts. A draft sent back with changes requested returns to draft.
+    pub async fn save_draft(
+        &self,
+        slug: &str,
+        organisation: &str,
+        document: &Value,
+        author: &str,
+    ) -> anyhow::Result<Revision> {
+        let _guard = self.write_lock.lock().await;
+        let mut tx = self.begin_write().await?;
+        let at = now().to_rfc3339();
+        let open = sqlx::query(&format!(
+            "SELECT {REVISION_COLUMNS} FROM revisions WHERE entry_slug = $1 AND state IN ('draft', 'changes-requested', 'submitted') \
+             ORDER BY number DESC LIMIT 1"
+        ))
+        .bind(slug)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let id = match open {
+            Some(row) => {
+                let id: String = row.get(0);
+                sqlx::query("UPDATE revisions SET document = $2, state = 'draft', author = $3, organisation = $4, updated_at = $5 WHERE id = $1")
+                    .bind(&id)
+                    .bind(document.to_string())
+                    .bind(author)
+                    .bind(organisation)
+                    .bind(&at)
+                    .execute(&mut *tx)
+                    .await?;
+                id
+            }
+            None => {
+                let number: i64 =
+                    sqlx::query("SELECT COALESCE(MAX(number), 0) + 1 FROM revisions WHERE entry_slug = $1")
+                        .bind(slug)
+                        .fetch_one(&mut *tx)
+                        .await?
+                        .get(0);
+                let id = uuid::Uuid::new_v4().to_string();
+                sqlx::query(
+                    "INSERT INTO revisions (id, entry_slug, number, state, document, organisation, author, created_at, updated_at) \
+                     VALUES ($1, $2, $3, 'draft', $4, $5, $6, $7, $7)",
+                )
+                .bind(&id)
+                .bind(slug)
+                .bind(number)
+                .bind(document.to_string())
+                .bind(organisation)
+                .bind(author)
+                .bind(&at)
+                .execute(&mut *tx)
+                .await?;
+                id
+            }
+        };
+        let revision = fetch_revision(&mut tx, &id).await?.context("the revision just saved")?;
+        ChangeLog::new(author, &at)
+            .append(&mut tx, "revision", &id, Action::Update, None, Some(&json!({"entry": slug, "state": "draft"})))
+            .await?;
+        tx.commit().await?;
+        Ok(revision)
+    }
+
+    pub async fn revision(&self, id: &str) -> anyhow::Result<Option<Revision>> {
+        let row = sqlx::query(&format!("SELECT {REVISION_COLUMNS} FROM revisions WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(revision_from_row).transpose()
+    }
+
+    /// Revisions, newest first: by state, entry or organisation.
+    pub async fn revisions(
+        &self,
+        state: Option<RevisionState>,
+        entry: Option<&str>,
+        organisation: Option<&str>,
+    ) -> anyhow::Result<Vec<Revision>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {REVISION_COLUMNS} FROM revisions WHERE ($1 = '' OR state = $1) AND ($2 = '' OR entry_slug = $2) \
+             AND ($3 = '' OR organisation = $3) ORDER BY updated_at DESC, number DESC"
+        ))
+        .bind(state.map_or("", RevisionState::as_str))
+        .bind(entry.unwrap_or(""))
+        .bind(organisation.unwrap_or(""))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(revision_from_row).collect()
+    }
+
+    /// Moves a revision from one of `from` to `to`, with an optional
+    /// comment (an editor's request for changes); refused when it is in
+    /// another state (someone else acted first).
+    pub async fn move_revision(
+        &self,
+        id: &str,
+        from: &[RevisionState],
+        to: RevisionState,
+        actor: &str,
+        comment: Option<&str>,
+    ) -> anyhow::Result<Result<Revision, RevisionState>> {
+        let _guard = self.write_lock.lock().await;
+        let mut tx = self.begin_write().await?;
+        let Some(current) = fetch_revision(&mut tx, id).await? else { anyhow::bail!("there is no revision `{id}`") };
+        if !from.contains(&current.state) {
+            return Ok(Err(current.state));
+        }
+        let at = now().to_rfc3339();
+        let reviewer = matches!(to, RevisionState::ChangesRequested | RevisionState::Published).then_some(actor);
+        sqlx::query("UPDATE revisions SET state = $2, comment = COALESCE($3, comment), reviewer = COALESCE($4, reviewer), updated_at = $5 WHERE id = $1")
+            .bind(id)
+            .bind(to.as_str())
+            .bind(comment)
+            .bind(reviewer)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+        ChangeLog::new(actor, &at)
+            .append(
+                &mut tx,
+                "revision",
+                id,
+                Action::Update,
+                Some(&json!({"state": current.state.as_str()})),
+                Some(&json!({"entry": current.entry, "state": to.as_str(), "comment": comment})),
+            )
+            .await?;
+        let revision = fetch_revision(&mut tx, id).await?.context("the revision just moved")?;
+        tx.commit().await?;
+        Ok(Ok(revision))
+    }
+}
+
+async fn fetch_revision(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: &str) -> anyhow::Result<Option<Revision>> {
+    let row = sqlx::query(&format!("SELECT {REVISION_COLUMNS} FROM revisions WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.as_ref().map(revision_from_row).transpose()
+}

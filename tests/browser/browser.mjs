@@ -1,0 +1,222 @@
+// Shared helpers for the browser tests: Debian's Chromium, the list of
+// page templates, a watcher for console errors / failed or foreign
+// requests, and axe-core.
+
+import { chromium } from "playwright-core";
+import { createRequire } from "node:module";
+import assert from "node:assert/strict";
+
+const require = createRequire(import.meta.url);
+
+export const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+    ],
+  });
+}
+
+/** Every page template, with the status it must answer. */
+export async function templatePages(server) {
+  const response = await fetch(`${server.url}/api/v1/standards?type=api&per_page=1`);
+  assert.equal(response.status, 200, "GET /api/v1/standards?type=api&per_page=1");
+  const body = await response.json();
+  assert.ok(body.results?.length === 1, "the demo catalogue has an API entry");
+  const api = body.results[0];
+  assert.equal(api.type ?? "api", "api");
+  return [
+    { name: "home", path: "/", status: 200 },
+    { name: "search", path: "/search", status: 200 },
+    { name: "search with words and a filter", path: "/search?q=allergy&care_setting=hospital", status: 200 },
+    { name: "standard", path: "/standards/fhir-uk-core", status: 200 },
+    { name: "API entry", path: `/standards/${api.slug}`, status: 200 },
+    { name: "organisations", path: "/organisations", status: 200 },
+    { name: "organisation", path: "/organisations/nhs-england", status: 200 },
+    { name: "care settings", path: "/care-settings", status: 200 },
+    { name: "care setting", path: "/care-settings/pharmacy", status: 200 },
+    { name: "topics", path: "/topics", status: 200 },
+    { name: "topic", path: "/topics/prescribing", status: 200 },
+    { name: "roadmap", path: "/roadmap", status: 200 },
+    { name: "guides", path: "/guides", status: 200 },
+    { name: "guide", path: "/guides/what-is-interoperability", status: 200 },
+    { name: "glossary", path: "/glossary", status: 200 },
+    { name: "about", path: "/about", status: 200 },
+    { name: "help", path: "/help", status: 200 },
+    { name: "accessibility statement", path: "/accessibility", status: 200 },
+    { name: "privacy", path: "/privacy", status: 200 },
+    { name: "not found", path: "/no-such-page", status: 404 },
+    { name: "bad request", path: "/search?page=0", status: 400 },
+  ];
+}
+
+/**
+ * A browser context, with the requests that any page of it makes to
+ * other hosts than the test server recorded in `context.foreignRequests`.
+ * (The site's CSP stops such requests anyway and the machine has no
+ * network; intercepting every request to block them would slow each page
+ * threefold.)
+ */
+export async function newContext(browser, server, options = {}) {
+  const context = await browser.newContext(options);
+  const foreign = [];
+  context.on("request", (request) => {
+    if (!isOwn(request.url(), server.origin)) foreign.push(request.url());
+  });
+  context.foreignRequests = foreign;
+  return context;
+}
+
+function isOwn(url, origin) {
+  const u = typeof url === "string" ? new URL(url) : url;
+  if (u.protocol === "data:" || u.protocol === "blob:" || u.protocol === "about:") return true;
+  return u.origin === origin;
+}
+
+/**
+ * Records what goes wrong on a page: console errors, CSP violations,
+ * uncaught exceptions, failed requests (network errors and HTTP errors on
+ * anything but the page itself) and requests to other hosts.
+ */
+export function watch(page, origin, { expectedStatus = 200 } = {}) {
+  let inFlight = 0;
+  let lastActivity = Date.now();
+  const problems = {
+    consoleErrors: [],
+    cspViolations: [],
+    pageErrors: [],
+    failedRequests: [],
+    foreignRequests: [],
+  };
+  page.on("console", (msg) => {
+    const text = msg.text();
+    if (/content[ -]security[ -]policy/i.test(text)) problems.cspViolations.push(`${msg.type()}: ${text}`);
+    if (msg.type() !== "error") return;
+    // Chromium logs every 4xx response, the page itself included: a 404 or
+    // 400 page answering with the status it must is not an error.
+    const own = `the server responded with a status of ${expectedStatus} `;
+    if (expectedStatus >= 400 && text.includes(own) && msg.location().url === page.url()) return;
+    problems.consoleErrors.push(`${text} (${msg.location().url})`);
+  });
+  page.on("pageerror", (e) => problems.pageErrors.push(String(e.stack || e)));
+  page.on("request", (request) => {
+    inFlight++;
+    lastActivity = Date.now();
+    if (!isOwn(request.url(), origin)) problems.foreignRequests.push(request.url());
+  });
+  const done = () => {
+    inFlight = Math.max(0, inFlight - 1);
+    lastActivity = Date.now();
+  };
+  page.on("requestfinished", done);
+  page.on("requestfailed", done);
+  page.on("requestfailed", (request) => {
+    const failure = request.failure()?.errorText || "failed";
+    // A navigation that replaces a page still loading aborts its requests;
+    // that is the test's doing, not the site's.
+    if (failure === "net::ERR_ABORTED" && request.isNavigationRequest()) return;
+    problems.failedRequests.push(`${request.method()} ${request.url()}: ${failure}`);
+  });
+  page.on("response", (response) => {
+    const request = response.request();
+    if (response.status() >= 400 && !(request.isNavigationRequest() && request.frame() === page.mainFrame())) {
+      problems.failedRequests.push(`${request.method()} ${response.url()}: HTTP ${response.status()}`);
+    }
+  });
+  // Resolves once no request has been in flight for `quietMs` (a shorter
+  // "networkidle" than Playwright's fixed 500 ms).
+  Object.defineProperty(problems, "settle", {
+    enumerable: false,
+    value: async (quietMs = 250, timeout = 10_000) => {
+      const start = Date.now();
+      while (inFlight > 0 || Date.now() - lastActivity < quietMs) {
+        if (Date.now() - start > timeout) throw new Error(`requests still in flight after ${timeout} ms`);
+        await page.waitForTimeout(25);
+      }
+    },
+  });
+  return problems;
+}
+
+/** Fails with everything `watch` saw, if it saw anything. */
+export function assertClean(problems, where) {
+  const lines = [];
+  for (const [kind, list] of Object.entries(problems)) {
+    for (const item of list) lines.push(`  ${kind}: ${item}`);
+  }
+  assert.ok(lines.length === 0, `${where}:\n${lines.join("\n")}`);
+}
+
+// ---------------------------------------------------------------- axe
+
+export const AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
+const AXE_PATH = require.resolve("axe-core/axe.min.js");
+
+/**
+ * Runs axe-core (from node_modules, never a CDN) on the page as it is now
+ * and fails with a readable list of violations. The page's context must
+ * have `bypassCSP: true`, since the page's CSP rightly forbids injected
+ * scripts.
+ */
+export async function assertNoAxeViolations(page, where) {
+  if (!(await page.evaluate(() => typeof window.axe === "object"))) {
+    await page.addScriptTag({ path: AXE_PATH });
+  }
+  const results = await page.evaluate(
+    (tags) => window.axe.run(document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] }),
+    AXE_TAGS,
+  );
+  assert.ok(results.violations.length === 0, `axe on ${where}:\n${formatViolations(results.violations)}`);
+  return results;
+}
+
+export function formatViolations(violations) {
+  return violations
+    .map((v) => {
+      const nodes = v.nodes
+        .slice(0, 10)
+        .map((n) => {
+          const summary = (n.failureSummary || "").replace(/\n/g, "\n        ");
+          return `    - ${n.target.join(" ")}\n      ${n.html.slice(0, 300)}\n        ${summary}`;
+        })
+        .join("\n");
+      const more = v.nodes.length > 10 ? `\n    ... and ${v.nodes.length - 10} more` : "";
+      return `  [${v.impact}] ${v.id}: ${v.help} (${v.tags.filter((t) => t.startsWith("wcag")).join(", ")})\n    ${v.helpUrl}\n${nodes}${more}`;
+    })
+    .join("\n");
+}
+
+// ---------------------------------------------------------- search page
+
+/** The number at the start of #result-count ("12 results for ..."; "No results" is 0). */
+export async function resultCount(page) {
+  const text = (await page.locator("#result-count").textContent()).trim();
+  if (/^No results/.test(text)) return 0;
+  const m = text.match(/^(\d+) results?\b/);
+  assert.ok(m, `#result-count reads "${text}"`);
+  return Number(m[1]);
+}
+
+/** The titles of the results on the page, as shown. */
+export async function resultTitles(page) {
+  return (await page.locator(".app-results .app-result h3 a").allTextContents()).map((t) => t.trim());
+}
+
+/** Waits until the address bar's query satisfies `test(URLSearchParams)`. */
+export async function waitForQuery(page, test, what, timeout = 10_000) {
+  const start = Date.now();
+  for (;;) {
+    const params = new URL(page.url()).searchParams;
+    if (test(params)) return params;
+    if (Date.now() - start > timeout) assert.fail(`timed out waiting for the address to ${what}; it is ${page.url()}`);
+    await page.waitForTimeout(50);
+  }
+}
