@@ -74,6 +74,7 @@ pub fn app(state: AppState) -> Router {
     api::router()
         .merge(crate::web::router())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::account::session_layer))
         .with_state(state)
         .layer(axum::middleware::from_fn(security_headers))
         .layer(tower_http::compression::CompressionLayer::new().br(true).gzip(true))

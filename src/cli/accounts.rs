@@ -23,6 +23,17 @@ pub enum UserCommand {
         /// The organisation's slug (required for publishers).
         #[arg(long = "org")]
         org: Option<String>,
+        /// Read a password for signing in to the website from standard
+        /// input (one line); without it the person uses API tokens only.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a person's password, read from standard input (one line); their
+    /// other sessions end.
+    Password {
+        email: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
     },
     /// List people and their roles.
     List,
@@ -58,8 +69,13 @@ pub enum TokenCommand {
 pub async fn user(args: UserArgs) -> anyhow::Result<ExitCode> {
     let store = args.store.open().await?;
     match args.command {
-        UserCommand::Add { email, role, org } => {
+        UserCommand::Add { email, role, org, password_stdin } => {
+            // The password is checked before anything is written.
+            let hash = if password_stdin { Some(read_password(&email)?) } else { None };
             let user = store.add_user(&email, role, org.as_deref()).await?;
+            if let Some(hash) = hash {
+                store.set_password(&user.email, &hash, "cli").await?;
+            }
             println!(
                 "added {} as {}{}",
                 user.email,
@@ -72,6 +88,11 @@ pub async fn user(args: UserArgs) -> anyhow::Result<ExitCode> {
                 let state = if u.disabled { " (disabled)" } else { "" };
                 println!("{}\t{}\t{}{state}", u.email, u.role.as_str(), u.organisation.unwrap_or_default());
             }
+        }
+        UserCommand::Password { email, .. } => {
+            let hash = read_password(&email)?;
+            store.set_password(&email, &hash, "cli").await?;
+            println!("password set for {}", email.trim().to_lowercase());
         }
         UserCommand::Disable { email } => {
             store.disable_user(&email).await?;
@@ -107,4 +128,16 @@ pub async fn token(args: TokenArgs) -> anyhow::Result<ExitCode> {
     }
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line from standard input, checked against the password rules and
+/// hashed; the password itself goes nowhere else.
+fn read_password(email: &str) -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\n', '\r']);
+    if let Err(why) = crate::auth::password::check(password, email) {
+        anyhow::bail!("{why}");
+    }
+    crate::auth::password::hash(password)
 }

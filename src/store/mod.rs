@@ -25,7 +25,9 @@ use crate::catalogue::{
 
 pub use accounts::{Principal, Role, TokenInfo, User};
 pub use changes::Change;
-pub use publishing::{AuditEvent, Revision, RevisionState, Session, SignIn};
+pub use publishing::{
+    AuditEvent, LOCK_AFTER, LOCK_FOR, Revision, RevisionState, SESSION_ABSOLUTE, SESSION_IDLE, Session, SignIn,
+};
 pub use query::{EntryQuery, EntrySort};
 pub use write::{Action, ChangeSet, Summary, WriteError};
 

@@ -3,10 +3,12 @@
 //! site script only enhances (search suggestions, filters that update in
 //! place).
 
+pub mod account;
 pub mod assets;
 pub mod glossary;
 pub mod markdown;
 mod pages;
+mod publish;
 mod search;
 mod view;
 
@@ -55,11 +57,16 @@ impl SiteData {
 pub struct Site {
     data: RwLock<Option<Arc<SiteData>>>,
     pub public_url: Option<String>,
+    pub attempts: account::Attempts,
 }
 
 impl Site {
     pub fn new(public_url: Option<String>) -> Site {
-        Site { data: RwLock::new(None), public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()) }
+        Site {
+            data: RwLock::new(None),
+            public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()),
+            attempts: account::Attempts::default(),
+        }
     }
 
     /// The site data, reloaded first if anything changed since it was read.
@@ -124,12 +131,25 @@ pub fn router() -> Router<AppState> {
         .route("/sitemap.xml", get(pages::sitemap))
         .route("/robots.txt", get(pages::robots))
         .route("/assets/{file}", get(assets::serve))
+        .route("/sign-in", get(account::sign_in_form).post(account::sign_in))
+        .route("/sign-out", get(account::sign_out_form).post(account::sign_out))
+        .route("/dashboard", get(publish::dashboard))
+        .route("/new", get(publish::new_form).post(publish::save_new))
+        .route("/standards/{slug}/edit", get(publish::edit_form).post(publish::save_edit))
+        .route("/standards/{slug}/history", get(publish::history))
+        .route("/standards/{slug}/restore", axum::routing::post(publish::restore))
+        .route("/revisions/{id}", get(publish::revision).post(publish::revision_step))
+        .route("/admin/audit", get(publish::audit))
 }
 
 /// A page that could not be shown: not found, a bad request, or a fault.
 #[derive(Debug)]
 pub enum WebError {
     NotFound,
+    /// Not allowed, and why.
+    Forbidden(String),
+    /// Signing in is needed: go to the sign-in page.
+    SignInNeeded,
     BadRequest(Vec<String>),
     Internal(anyhow::Error),
 }
@@ -144,6 +164,8 @@ impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let (status, page) = match self {
             WebError::NotFound => (StatusCode::NOT_FOUND, view::ErrorPage::not_found()),
+            WebError::Forbidden(why) => (StatusCode::FORBIDDEN, view::ErrorPage::forbidden(why)),
+            WebError::SignInNeeded => return axum::response::Redirect::to("/sign-in").into_response(),
             WebError::BadRequest(problems) => (StatusCode::BAD_REQUEST, view::ErrorPage::bad_request(problems)),
             WebError::Internal(e) => {
                 tracing::error!(error = %format!("{e:#}"), "page failed");

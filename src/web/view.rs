@@ -32,6 +32,8 @@ pub struct Layout {
     pub section: &'static str,
     /// The words in the header's search box.
     pub q: String,
+    /// Who is signed in, if anyone.
+    pub account: Option<super::account::Account>,
 }
 
 impl Layout {
@@ -45,6 +47,7 @@ impl Layout {
             noindex: false,
             section: "",
             q: String::new(),
+            account: super::account::ACCOUNT.try_with(Clone::clone).ok().flatten(),
         }
     }
 
@@ -144,7 +147,13 @@ impl ErrorPage {
     }
 
     pub fn bad_request(problems: Vec<String>) -> ErrorPage {
-        ErrorPage::new("There is a problem with this address", &["Change or remove these parts of it:"], problems)
+        ErrorPage::new("Problem with this address", &["Change or remove these parts of it:"], problems)
+    }
+
+    pub fn forbidden(why: String) -> ErrorPage {
+        let mut page = ErrorPage::new("You cannot do this", &[], Vec::new());
+        page.lines = vec![why];
+        page
     }
 
     pub fn internal() -> ErrorPage {

@@ -89,8 +89,13 @@ export async function startServer() {
       stopped = true;
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGTERM");
-        const timeout = new Promise((resolve) => setTimeout(() => resolve("timeout"), 10_000));
-        if ((await Promise.race([exited, timeout])) === "timeout") {
+        let timer;
+        const timeout = new Promise((resolve) => {
+          timer = setTimeout(() => resolve("timeout"), 10_000);
+        });
+        const first = await Promise.race([exited, timeout]);
+        clearTimeout(timer);
+        if (first === "timeout") {
           child.kill("SIGKILL");
           await exited;
         }

@@ -1,0 +1,725 @@
+//! Editing in the browser: the dashboard (drafts and the review queue),
+//! entry forms with every field, revisions with their differences and
+//! workflow buttons, entry history with restore, and the audit log. Every
+//! action goes through the same authorisation and write code as the JSON
+//! API.
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::{Map, Value};
+
+use super::account::{CurrentSession, check_csrf, parse_form};
+use super::view::Layout;
+use super::{WebError, html};
+use crate::api::AppState;
+use crate::api::write::{Step, check_entry, take_step};
+use crate::auth::{Grant, Permission, Refusal, authorise};
+use crate::catalogue::fields::{ENTRY_FIELDS, FieldKind};
+use crate::catalogue::{Status, Vocabulary};
+use crate::store::{ChangeSet, Principal, Revision, RevisionState};
+
+fn signed_in(session: &CurrentSession) -> Result<&Principal, WebError> {
+    session.principal().ok_or(WebError::SignInNeeded)
+}
+
+fn refused(r: Refusal) -> WebError {
+    match r {
+        Refusal::SignInNeeded => WebError::SignInNeeded,
+        Refusal::Forbidden(why) => WebError::Forbidden(why),
+    }
+}
+
+fn private_layout(headers: &HeaderMap, state: &AppState, path: &str, title: &str) -> Layout {
+    let mut l = Layout::new(&state.site.base_url(headers), path, title.to_owned(), title.to_owned());
+    l.noindex = true;
+    l
+}
+
+/// A field's label: its name in words.
+pub fn label(name: &str) -> String {
+    let words = name.replace('_', " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
+        None => String::new(),
+    }
+    .replace("Url", "address")
+    .replace(" url", " address")
+    .replace("Doi", "DOI")
+}
+
+// ---------------------------------------------------------------- dashboard
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct Dashboard {
+    l: Layout,
+    email: String,
+    role: &'static str,
+    mine: Vec<Revision>,
+    queue: Vec<Revision>,
+    is_admin: bool,
+}
+
+pub async fn dashboard(
+    State(state): State<AppState>,
+    Extension(session): Extension<CurrentSession>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let who = signed_in(&session)?;
+    let reviewer = authorise(Some(who), Permission::Review).is_ok();
+    let open = |r: &Revision| r.state.is_open();
+    let mine: Vec<Revision> = if reviewer {
+        state
+            .store
+            .revisions(None, None, None)
+            .await?
+            .into_iter()
+            .filter(|r| open(r) && r.author == who.email)
+            .collect()
+    } else {
+        state.store.revisions(None, None, who.organisation.as_deref()).await?.into_iter().filter(open).collect()
+    };
+    let queue =
+        if reviewer { state.store.revisions(Some(RevisionState::Submitted), None, None).await? } else { Vec::new() };
+    let l = private_layout(&headers, &state, "/dashboard", "Your dashboard");
+    Ok(html(&Dashboard {
+        l,
+        email: who.email.clone(),
+        role: who.role.as_str(),
+        mine,
+        queue,
+        is_admin: authorise(Some(who), Permission::ViewAudit).is_ok(),
+    }))
+}
+
+// ---------------------------------------------------------------- entry form
+
+/// One form field, with its current value(s), choices and error.
+pub struct Field {
+    pub name: &'static str,
+    pub label: String,
+    pub hint: &'static str,
+    pub control: &'static str,
+    pub value: String,
+    pub values: Vec<String>,
+    pub choices: Vec<(String, String)>,
+    pub error: Option<String>,
+    pub required: bool,
+    pub readonly: bool,
+}
+
+impl Field {
+    pub fn chosen(&self, value: &str) -> bool {
+        self.values.iter().any(|v| v == value) || self.value == value
+    }
+}
+
+fn hint(name: &str, kind: FieldKind) -> &'static str {
+    match (name, kind) {
+        ("slug", _) => "Lower-case letters, numbers and hyphens; it becomes the address and cannot change later.",
+        ("summary", _) => "One or two sentences in plain English.",
+        ("description", _) => "Markdown: blank lines between paragraphs, ## for headings, [text](address) for links.",
+        (_, FieldKind::List) => "One per line.",
+        (_, FieldKind::Date) => "For example, 2027-04-01.",
+        (_, FieldKind::Entries) => "Hold Ctrl (or Cmd) to choose more than one.",
+        _ => "",
+    }
+}
+
+async fn fields(
+    state: &AppState,
+    who: &Principal,
+    document: &Map<String, Value>,
+    errors: &[(String, String)],
+    editing: bool,
+) -> anyhow::Result<Vec<Field>> {
+    let vocabularies = state.store.vocabularies().await?;
+    let organisations = state.store.organisations().await?;
+    let titles: Vec<(String, String)> = state.search.with_index(|index| {
+        let mut all: Vec<(String, String)> =
+            index.live_docs().map(|d| (index.doc(d).slug.clone(), index.doc(d).title.clone())).collect();
+        all.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+        all
+    });
+    let text = |v: Option<&Value>| match v {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    };
+    let list = |v: Option<&Value>| match v {
+        Some(Value::Array(items)) => {
+            items.iter().map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned)).collect()
+        }
+        _ => Vec::new(),
+    };
+    let mut out = Vec::new();
+    for spec in ENTRY_FIELDS {
+        let value = document.get(spec.name);
+        let (control, choices): (&'static str, Vec<(String, String)>) = match spec.kind {
+            FieldKind::Id | FieldKind::Timestamp => continue,
+            FieldKind::Markdown => ("textarea", Vec::new()),
+            FieldKind::List => ("lines", Vec::new()),
+            FieldKind::Date => ("date", Vec::new()),
+            FieldKind::Bool => ("select", vec![("false".into(), "No".into()), ("true".into(), "Yes".into())]),
+            FieldKind::OptionalBool => (
+                "select",
+                vec![(String::new(), "Not known".into()), ("true".into(), "Yes".into()), ("false".into(), "No".into())],
+            ),
+            FieldKind::Level => (
+                "select",
+                std::iter::once((String::new(), "Not known".to_owned()))
+                    .chain((1..=5).map(|n| (n.to_string(), n.to_string())))
+                    .collect(),
+            ),
+            FieldKind::Status => (
+                "select",
+                [
+                    "proposed",
+                    "draft-in-progress",
+                    "awaiting-approval",
+                    "on-hold",
+                    "cancelled",
+                    "in-development",
+                    "active",
+                    "deprecated",
+                    "retired",
+                ]
+                .iter()
+                .map(|s| (s.to_string(), Status::parse(s).map_or(s.to_string(), |st| st.label().to_owned())))
+                .collect(),
+            ),
+            FieldKind::EntryType => {
+                ("select", vec![("standard".into(), "Standard".into()), ("api".into(), "API".into())])
+            }
+            FieldKind::Term(v) => (
+                "select",
+                std::iter::once((String::new(), "Choose".to_owned()))
+                    .chain(vocabularies.terms(v).iter().map(|t| (t.slug.to_string(), t.label.clone())))
+                    .collect(),
+            ),
+            FieldKind::Terms(v) if v != Vocabulary::Synonym => {
+                ("checkboxes", vocabularies.terms(v).iter().map(|t| (t.slug.to_string(), t.label.clone())).collect())
+            }
+            FieldKind::Organisation => (
+                "select",
+                organisations
+                    .iter()
+                    .filter(|o| authorise(Some(who), Permission::WriteEntry { owner: o.slug.as_str() }).is_ok())
+                    .map(|o| (o.slug.to_string(), o.name.clone()))
+                    .collect(),
+            ),
+            FieldKind::Entries => ("multiselect", titles.clone()),
+            _ => ("text", Vec::new()),
+        };
+        out.push(Field {
+            name: spec.name,
+            label: label(spec.name),
+            hint: hint(spec.name, spec.kind),
+            control,
+            value: if spec.kind.is_list() { String::new() } else { text(value) },
+            values: if spec.kind.is_list() { list(value) } else { Vec::new() },
+            choices,
+            error: errors.iter().find(|(f, _)| f == spec.name).map(|(_, e)| e.clone()),
+            required: spec.required,
+            readonly: editing && spec.name == "slug",
+        });
+    }
+    Ok(out)
+}
+
+/// A form post as an entry document: lists from repeated values or lines.
+fn document_from_form(form: &[(String, String)]) -> Map<String, Value> {
+    let mut map = Map::new();
+    for spec in ENTRY_FIELDS {
+        let values: Vec<&str> = form.iter().filter(|(k, _)| k == spec.name).map(|(_, v)| v.as_str()).collect();
+        match spec.kind {
+            FieldKind::Id | FieldKind::Timestamp => {}
+            FieldKind::List => {
+                let lines: Vec<Value> = values
+                    .iter()
+                    .flat_map(|v| v.lines())
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(|l| Value::String(l.to_owned()))
+                    .collect();
+                map.insert(spec.name.into(), Value::Array(lines));
+            }
+            FieldKind::Terms(_) | FieldKind::Entries => {
+                let items = values
+                    .iter()
+                    .filter(|v| !v.trim().is_empty())
+                    .map(|v| Value::String(v.trim().to_owned()))
+                    .collect();
+                map.insert(spec.name.into(), Value::Array(items));
+            }
+            _ => {
+                if let Some(v) = values.last().map(|v| v.trim()).filter(|v| !v.is_empty()) {
+                    map.insert(spec.name.into(), Value::String(v.to_owned()));
+                }
+            }
+        }
+    }
+    map
+}
+
+#[derive(Template)]
+#[template(path = "entry_form.html")]
+struct EntryForm {
+    l: Layout,
+    heading: String,
+    action: String,
+    csrf: String,
+    fields: Vec<Field>,
+    errors: Vec<(String, String)>,
+    publishes: bool,
+    preview: Option<String>,
+}
+
+async fn form_page(
+    state: &AppState,
+    session: &CurrentSession,
+    headers: &HeaderMap,
+    slug: Option<&str>,
+    document: Map<String, Value>,
+    errors: Vec<(String, String)>,
+    preview: Option<String>,
+) -> Result<Response, WebError> {
+    let who = signed_in(session)?;
+    let owner = document.get("owner").and_then(Value::as_str).unwrap_or("");
+    let publishes = authorise(Some(who), Permission::Review).is_ok();
+    if slug.is_some() {
+        authorise(Some(who), Permission::WriteEntry { owner }).map_err(refused)?;
+    }
+    let (heading, action, path) = match slug {
+        Some(s) => (
+            format!("Edit {}", document.get("title").and_then(Value::as_str).unwrap_or(s)),
+            format!("/standards/{s}/edit"),
+            format!("/standards/{s}/edit"),
+        ),
+        None => ("Add an entry".to_owned(), "/new".to_owned(), "/new".to_owned()),
+    };
+    let fields = fields(state, who, &document, &errors, slug.is_some()).await?;
+    let l = private_layout(headers, state, &path, &heading);
+    let csrf = session.0.as_ref().map(|s| s.csrf.clone()).unwrap_or_default();
+    let mut response =
+        html(&EntryForm { l, heading, action, csrf, fields, errors: errors.clone(), publishes, preview });
+    if !errors.is_empty() {
+        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    Extension(session): Extension<CurrentSession>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let who = signed_in(&session)?;
+    let mut document = Map::new();
+    if let Some(org) = &who.organisation {
+        document.insert("owner".into(), Value::String(org.clone()));
+    }
+    document.insert("type".into(), Value::String("standard".into()));
+    document.insert("status".into(), Value::String("draft-in-progress".into()));
+    form_page(&state, &session, &headers, None, document, Vec::new(), None).await
+}
+
+/// The entry as the person would edit it: their open draft, else the
+/// published entry.
+async fn current_document(state: &AppState, who: &Principal, slug: &str) -> Result<Map<String, Value>, WebError> {
+    let published = state.store.entry(slug).await?;
+    let draft = state.store.revisions(None, Some(slug), None).await?.into_iter().find(|r| r.state.is_open());
+    if let Some(d) = draft
+        && authorise(Some(who), Permission::SeeDrafts { owner: &d.organisation }).is_ok()
+    {
+        return Ok(d.document.as_object().cloned().unwrap_or_default());
+    }
+    let mut doc = published.ok_or(WebError::NotFound)?.to_json();
+    for key in ["id", "created_at", "updated_at"] {
+        doc.remove(key);
+    }
+    Ok(doc)
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    Extension(session): Extension<CurrentSession>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let who = signed_in(&session)?;
+    let document = current_document(&state, who, &slug).await?;
+    form_page(&state, &session, &headers, Some(&slug), document, Vec::new(), None).await
+}
+
+async fn save(
+    state: AppState,
+    session: CurrentSession,
+    headers: HeaderMap,
+    slug: Option<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, WebError> {
+    let form = parse_form(&body);
+    check_csrf(&session, &form)?;
+    let who = signed_in(&session)?.clone();
+    let mut document = document_from_form(&form);
+    if let Some(s) = &slug {
+        document.insert("slug".into(), Value::String(s.clone()));
+    }
+    let intent = form.iter().find(|(k, _)| k == "action").map_or("save", |(_, v)| v.as_str()).to_owned();
+    if intent == "preview" {
+        let body = document.get("description").and_then(Value::as_str).unwrap_or("");
+        let preview = Some(super::markdown::render(body));
+        return form_page(&state, &session, &headers, slug.as_deref(), document, Vec::new(), preview).await;
+    }
+    if slug.is_none()
+        && let Some(s) = document.get("slug").and_then(Value::as_str)
+        && state.store.entry(s).await?.is_some()
+    {
+        let errors = vec![("slug".to_owned(), format!("There is already an entry `{s}`; choose another slug"))];
+        return form_page(&state, &session, &headers, None, document, errors, None).await;
+    }
+    let entry = match check_entry(&state, document.clone()).await {
+        Ok(e) => e,
+        Err(problem) => {
+            let errors = problem
+                .invalid_params
+                .iter()
+                .map(|p| (p.name.clone(), format!("{}: expected {}", label(&p.name), p.reason)))
+                .collect();
+            return form_page(&state, &session, &headers, slug.as_deref(), document, errors, None).await;
+        }
+    };
+    if let Some(s) = &slug
+        && let Some(existing) = state.store.entry(s).await?
+        && existing.owner != entry.owner
+    {
+        authorise(Some(&who), Permission::WriteEntry { owner: existing.owner.as_str() }).map_err(refused)?;
+    }
+    let grant = authorise(Some(&who), Permission::WriteEntry { owner: entry.owner.as_str() }).map_err(refused)?;
+    match (grant, intent.as_str()) {
+        (Grant::Publish, "publish") => {
+            let set = ChangeSet { entries: vec![entry.clone()], ..ChangeSet::default() };
+            state.store.apply(&set, &who.email, false, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            state.after_write().await?;
+            Ok(Redirect::to(&format!("/standards/{}", entry.slug)).into_response())
+        }
+        _ => {
+            let mut doc = entry.to_json();
+            for key in ["id", "created_at", "updated_at"] {
+                doc.remove(key);
+            }
+            let revision = state
+                .store
+                .save_draft(entry.slug.as_str(), entry.owner.as_str(), &Value::Object(doc), &who.email)
+                .await?;
+            if intent == "submit" {
+                take_step(&state, Some(&who), &revision.id, Step::Submit, None)
+                    .await
+                    .map_err(|p| WebError::Forbidden(p.detail))?;
+            }
+            Ok(Redirect::to(&format!("/revisions/{}", revision.id)).into_response())
+        }
+    }
+}
+
+pub async fn save_new(
+    State(state): State<AppState>,
+    Extension(session): Extension<CurrentSession>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, WebError> {
+    save(state, session, headers, None, body).await
+}
+
+pub async fn save_edit(
+    State(state): State<AppState>,
+    Extension(session): Extension<CurrentSession>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, WebError> {
+    save(state, session, headers, Some(slug), body).await
+}
+
+// ---------------------------------------------------------------- differences
+
+/// A field that differs between two versions.
+pub struct Difference {
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
+fn shown(value: Option<&Value>) -> String {
+    match value {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(items)) => {
+            items.iter().map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned)).collect::<Vec<_>>().join(", ")
+        }
+        Some(other) => other.to_string(),
+    }
+}
+
+pub fn differences(before: Option<&Value>, after: Option<&Value>) -> Vec<Difference> {
+    let empty = Value::Object(Map::new());
+    let (b, a) = (before.unwrap_or(&empty), after.unwrap_or(&empty));
+    ENTRY_FIELDS
+        .iter()
+        .filter(|f| !matches!(f.kind, FieldKind::Id | FieldKind::Timestamp))
+        .filter_map(|f| {
+            let (x, y) = (shown(b.get(f.name)), shown(a.get(f.name)));
+            (x != y).then(|| Difference { field: label(f.name), before: x, after: y })
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- revisions
+
+#[derive(Template)]
+#[template(path = "revision.html")]
+struct RevisionPage {
+    l: Layout,
+    r: Revision,
+    title: String,
+    differences: Vec<Difference>,
+    csrf: String,
+    can_submit: bool,
+    can_review: bool,
+    can_edit: bool,
+    is_new: bool,
+}
+
+pub async fn revision(
+    State(state): State<AppState>,
+    Extension(session): Extension<CurrentSession>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let who = signed_in(&session)?;
+    let r = state.store.revision(&id).await?.ok_or(WebError::NotFound)?;
+    authorise(Some(who), Permission::SeeDrafts { owner: &r.organisation }).map_err(refused)?;
+    let published = state.store.entry(&r.entry).await?.map(|e| Value::Object(e.to_json()));
+    let differences = differences(published.as_ref(), Some(&r.document));
+    let title = r.document.get("title").and_then(Value::as_str).unwrap_or(&r.entry).to_owned();
+    let open = r.state.is_open();
+    let can_submit = open
+        && r.state != RevisionState::Submitted
+        && authorise(Some(who), Permission::SubmitDraft { owner: &r.organisation }).is_ok();
+    let can_review = matches!(r.state, RevisionState::Submitted | RevisionState::Draft)
+        && authorise(Some(who), Permission::Review).is_ok();
+    let l = private_layout(&headers, &state, &format!("/revisions/{id}"), &format!("Revision of {title}"));
+    Ok(html(&RevisionPage {
+        l,
+        is_new: published.is_none(),
+        can_edit: open && authorise(Some(who), Permission::WriteEntry { owner: &r.organisation }).is_ok(),
+        title,
+        differences,
+        csrf: session.0.as_ref().map(|s| s.csrf.clone()).unwrap_or_default(),
+        can_submit,
+        can_review,
+        r,
+    }))
+}
+
+pub async fn revision_step(
+    State(state): State<AppState>,
+    Extension(session): Extension<CurrentSession>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, WebError> {
+    let form = parse_form(&body);
+    check_csrf(&session, &form)?;
+    let who = signed_in(&session)?.clone();
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let step =
+        Step::parse(&field("action")).ok_or_else(|| WebError::BadRequest(vec!["action: not a known step".into()]))?;
+    let comment = field("comment");
+    let comment = (!comment.trim().is_empty()).then_some(comment);
+    match take_step(&state, Some(&who), &id, step, comment.as_deref()).await {
+        Ok(r) if r.state == RevisionState::Published => {
+            Ok(Redirect::to(&format!("/standards/{}", r.entry)).into_response())
+        }
+        Ok(_) => Ok(Redirect::to(&format!("/revisions/{id}")).into_response()),
+        Err(p) if p.status == 403 || p.status == 401 => Err(WebError::Forbidden(p.detail)),
+        Err(p) => Err(WebError::BadRequest(vec![p.detail])),
+    }
+}
+
+// ---------------------------------------------------------------- history
+
+pub struct Version {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub differences: Vec<Difference>,
+}
+
+#[derive(Template)]
+#[template(path = "history.html")]
+struct HistoryPage {
+    l: Layout,
+    slug: String,
+    title: String,
+    versions: Vec<Version>,
+    revisions: Vec<Revision>,
+    compare: Option<(i64, i64, Vec<Difference>)>,
+    csrf: String,
+    can_restore: bool,
+}
+
+pub async fn history(
+    State(state): State<AppState>,
+    Extension(session): Extension<CurrentSession>,
+    Path(slug): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let entry = state.store.entry(&slug).await?.ok_or(WebError::NotFound)?;
+    let changes = state.store.changes_of("entry", &entry.id.to_string()).await?;
+    let versions: Vec<Version> = changes
+        .iter()
+        .rev()
+        .map(|c| Version {
+            seq: c.seq,
+            at: c.at.chars().take(16).collect::<String>().replace('T', " "),
+            actor: c.actor.clone(),
+            action: c.action.clone(),
+            differences: differences(c.before.as_ref(), c.after.as_ref()),
+        })
+        .collect();
+    let mut from = None;
+    let mut to = None;
+    for (k, v) in form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes()) {
+        match k.as_ref() {
+            "from" => from = v.parse::<i64>().ok(),
+            "to" => to = v.parse::<i64>().ok(),
+            _ => {}
+        }
+    }
+    let doc_at = |seq: i64| changes.iter().find(|c| c.seq == seq).and_then(|c| c.after.clone());
+    let compare = match (from, to) {
+        (Some(f), Some(t)) => Some((f, t, differences(doc_at(f).as_ref(), doc_at(t).as_ref()))),
+        _ => None,
+    };
+    let who = session.principal();
+    let revisions = match who {
+        Some(w) if authorise(Some(w), Permission::SeeDrafts { owner: entry.owner.as_str() }).is_ok() => {
+            state.store.revisions(None, Some(&slug), None).await?
+        }
+        _ => Vec::new(),
+    };
+    let can_restore = who.is_some_and(|w| authorise(Some(w), Permission::Review).is_ok());
+    let mut l = Layout::new(
+        &state.site.base_url(&headers),
+        &format!("/standards/{slug}/history"),
+        format!("History of {}", entry.title),
+        format!("Every published version of {}.", entry.title),
+    );
+    l.noindex = true;
+    Ok(html(&HistoryPage {
+        l,
+        title: entry.title.clone(),
+        slug,
+        versions,
+        revisions,
+        compare,
+        csrf: session.0.as_ref().map(|s| s.csrf.clone()).unwrap_or_default(),
+        can_restore,
+    }))
+}
+
+/// Restores an earlier version as a new one (editors).
+pub async fn restore(
+    State(state): State<AppState>,
+    Extension(session): Extension<CurrentSession>,
+    Path(slug): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, WebError> {
+    let form = parse_form(&body);
+    check_csrf(&session, &form)?;
+    let who = signed_in(&session)?.clone();
+    authorise(Some(&who), Permission::Review).map_err(refused)?;
+    let entry = state.store.entry(&slug).await?.ok_or(WebError::NotFound)?;
+    let seq: i64 = form.iter().find(|(k, _)| k == "seq").and_then(|(_, v)| v.parse().ok()).unwrap_or(-1);
+    let changes = state.store.changes_of("entry", &entry.id.to_string()).await?;
+    let doc = changes.iter().find(|c| c.seq == seq).and_then(|c| c.after.clone()).ok_or(WebError::NotFound)?;
+    let mut doc = doc.as_object().cloned().unwrap_or_default();
+    doc.remove("id");
+    let restored = check_entry(&state, doc).await.map_err(|p| WebError::BadRequest(vec![p.detail]))?;
+    let set = ChangeSet { entries: vec![restored], ..ChangeSet::default() };
+    state.store.apply(&set, &who.email, false, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    state.after_write().await?;
+    Ok(Redirect::to(&format!("/standards/{slug}/history")).into_response())
+}
+
+// ---------------------------------------------------------------- audit
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    l: Layout,
+    events: Vec<crate::store::AuditEvent>,
+    event: String,
+    actor: String,
+}
+
+pub async fn audit(
+    State(state): State<AppState>,
+    Extension(session): Extension<CurrentSession>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let who = signed_in(&session)?;
+    if let Err(r) = authorise(Some(who), Permission::ViewAudit) {
+        state.store.audit(&who.email, "permission-refused", "refused", "GET /admin/audit", None).await?;
+        return Err(refused(r));
+    }
+    let mut event = String::new();
+    let mut actor = String::new();
+    let mut csv = false;
+    for (k, v) in form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes()) {
+        match k.as_ref() {
+            "event" => event = v.into_owned(),
+            "actor" => actor = v.into_owned(),
+            "format" => csv = v == "csv",
+            _ => {}
+        }
+    }
+    let events = state.store.audit_events(Some(&event), Some(&actor), 1000).await?;
+    if csv {
+        let mut out = csv::Writer::from_writer(Vec::new());
+        out.write_record(["seq", "at", "actor", "event", "outcome", "detail", "address"])
+            .map_err(anyhow::Error::from)?;
+        for e in &events {
+            let seq = e.seq.to_string();
+            out.write_record([
+                seq.as_str(),
+                &e.at,
+                &e.actor,
+                &e.event,
+                &e.outcome,
+                &e.detail,
+                e.address.as_deref().unwrap_or(""),
+            ])
+            .map_err(anyhow::Error::from)?;
+        }
+        let bytes = out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+        return Ok((
+            [
+                (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\""),
+            ],
+            bytes,
+        )
+            .into_response());
+    }
+    let l = private_layout(&headers, &state, "/admin/audit", "Audit log");
+    Ok(html(&AuditPage { l, events, event, actor }))
+}
