@@ -142,7 +142,7 @@ async fn fields(
     let titles: Vec<(String, String)> = state.search.with_index(|index| {
         let mut all: Vec<(String, String)> =
             index.live_docs().map(|d| (index.doc(d).slug.clone(), index.doc(d).title.clone())).collect();
-        all.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+        all.sort_by_key(|a| a.1.to_lowercase());
         all
     });
     let text = |v: Option<&Value>| match v {
