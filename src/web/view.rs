@@ -67,6 +67,16 @@ impl Layout {
         ASSETS.url(name)
     }
 
+    /// The page's title with the site's name, or without it when both
+    /// would be too long for search results and tabs.
+    pub fn full_title(&self) -> String {
+        if self.section == "home" || self.title.is_empty() {
+            return SITE_NAME.to_owned();
+        }
+        let full = format!("{} - {SITE_NAME}", self.title);
+        if full.chars().count() <= 70 { full } else { self.title.clone() }
+    }
+
     pub fn site_name(&self) -> &'static str {
         SITE_NAME
     }

@@ -32,7 +32,7 @@ export async function templatePages(server) {
   const body = await response.json();
   assert.ok(body.results?.length === 1, "the demo catalogue has an API entry");
   const api = body.results[0];
-  assert.equal(api.type ?? "api", "api");
+  assert.equal(api.type, "api", "the entry found is an API");
   return [
     { name: "home", path: "/", status: 200 },
     { name: "search", path: "/search", status: 200 },
@@ -53,6 +53,7 @@ export async function templatePages(server) {
     { name: "help", path: "/help", status: 200 },
     { name: "accessibility statement", path: "/accessibility", status: 200 },
     { name: "privacy", path: "/privacy", status: 200 },
+    { name: "sign in", path: "/sign-in", status: 200 },
     { name: "not found", path: "/no-such-page", status: 404 },
     { name: "bad request", path: "/search?page=0", status: 400 },
   ];
@@ -219,4 +220,72 @@ export async function waitForQuery(page, test, what, timeout = 10_000) {
     if (Date.now() - start > timeout) assert.fail(`timed out waiting for the address to ${what}; it is ${page.url()}`);
     await page.waitForTimeout(50);
   }
+}
+
+// ------------------------------------------------------------- keyboard
+
+/** A short description of the focused element, for messages. */
+export function describeFocus(page) {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return "(nothing: the page itself)";
+    const text = (el.textContent || el.value || "").trim().replace(/\s+/g, " ").slice(0, 60);
+    return `<${el.tagName.toLowerCase()}${el.id ? ` id="${el.id}"` : ""}${el.className ? ` class="${el.className}"` : ""}> ${text}`;
+  });
+}
+
+/**
+ * Presses Tab (or Shift+Tab) until the focused element matches `selector`
+ * (and, if given, its text matches `text`), at most `max` times; fails if
+ * it never does. Returns the number of presses.
+ */
+export async function tabTo(page, selector, { shift = false, max = 150, text } = {}) {
+  const key = shift ? "Shift+Tab" : "Tab";
+  const seen = [];
+  for (let i = 1; i <= max; i++) {
+    await page.keyboard.press(key);
+    const hit = await page.evaluate(
+      ([sel, source]) => {
+        const el = document.activeElement;
+        if (!el || !el.matches(sel)) return false;
+        return source === null || new RegExp(source, "i").test(el.textContent || "");
+      },
+      [selector, text ? text.source : null],
+    );
+    if (hit) return i;
+    if (seen.length < 12) seen.push(await describeFocus(page));
+  }
+  assert.fail(`${key} never reached ${selector}${text ? ` ${text}` : ""} in ${max} presses; first stops: ${seen.join(", ")}`);
+}
+
+/**
+ * Fails unless the focused element matches `selector`, is :focus-visible,
+ * and shows a focus indicator: a visible outline or a box shadow on it, or
+ * (for the design system's checkboxes, whose input is transparent) on its
+ * label's box.
+ */
+export async function assertFocusVisible(page, selector) {
+  const state = await page.evaluate((sel) => {
+    const el = document.activeElement;
+    if (!el || !el.matches(sel)) return { ok: false, why: "focus is elsewhere" };
+    if (!el.matches(":focus-visible")) return { ok: false, why: "not :focus-visible" };
+    const shows = (style) =>
+      (style.outlineStyle !== "none" &&
+        parseFloat(style.outlineWidth) > 0 &&
+        !/rgba\(\d+, \d+, \d+, 0\)|transparent/.test(style.outlineColor)) ||
+      (style.boxShadow && style.boxShadow !== "none");
+    // An element made transparent (the design system's checkbox inputs)
+    // shows nothing itself; its label draws the box and the focus ring.
+    const styles = getComputedStyle(el).opacity === "0" ? [] : [getComputedStyle(el)];
+    if (el.matches("input[type=checkbox], input[type=radio]") && el.labels?.[0]) {
+      styles.push(getComputedStyle(el.labels[0], "::before"), getComputedStyle(el.labels[0], "::after"));
+    }
+    const indicator = styles.some(shows);
+    const s = styles.find((x) => x.boxShadow !== "none") || styles[0] || getComputedStyle(el);
+    return {
+      ok: indicator,
+      why: indicator ? "" : `no outline or box shadow (outline: ${s.outlineStyle} ${s.outlineWidth} ${s.outlineColor}; box-shadow: ${s.boxShadow})`,
+    };
+  }, selector);
+  assert.ok(state.ok, `focus on ${selector} is visible: ${state.why}; focused: ${await describeFocus(page)}`);
 }

@@ -28,8 +28,14 @@ after(async () => {
 });
 
 /** Marks the document, so a later check can tell whether it was replaced. */
-const mark = () => page.evaluate(() => (window.__samePage = true));
+const mark = () =>
+  page.evaluate(() => {
+    window.__samePage = true;
+    document.getElementById("result-count").__same = true;
+  });
 const samePage = () => page.evaluate(() => window.__samePage === true);
+/** The count's status region is the element that was there before (so screen readers announce its new text). */
+const sameStatus = () => page.evaluate(() => document.getElementById("result-count").__same === true);
 
 test("search, filter, remove the filter, page, and open an entry, by mouse", async () => {
   // Search from the home page, misspelt.
@@ -64,6 +70,7 @@ test("search, filter, remove the filter, page, and open an entry, by mouse", asy
   assert.equal(params.get("q"), "alergy", "the search words stay in the address");
   assert.ok(params.getAll("care_setting").includes("hospital"), "so does the first filter");
   assert.ok(await samePage(), "still the same page");
+  assert.ok(await sameStatus(), "the count was updated in its role=status region, not replaced");
   const mandated = await resultCount(page);
   assert.ok(mandated < all, `the count drops with the filters (${all} → ${mandated})`);
   assert.ok((await resultTitles(page)).length > 0, "some results remain");

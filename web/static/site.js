@@ -88,6 +88,9 @@ function setUpSuggest(input) {
       e.preventDefault();
       highlight(active <= 0 ? options.length - 1 : active - 1);
     } else if (e.key === "Escape") {
+      // Only close the suggestions: the browser would also empty a
+      // type=search box, losing the words typed.
+      e.preventDefault();
       close();
     } else if (e.key === "Enter" && active >= 0) {
       e.preventDefault();
