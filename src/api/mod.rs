@@ -7,7 +7,7 @@ mod openapi;
 mod organisations;
 pub(crate) mod params;
 mod problem;
-mod search;
+pub(crate) mod search;
 pub(crate) mod standards;
 mod vocabularies;
 pub mod write;

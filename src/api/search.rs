@@ -13,20 +13,32 @@ pub async fn search(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
+    let mut params = search_params(raw.as_deref());
+    let request = search_request(&state, &mut params).await?;
+    params.finish()?;
+    let response = state.search.search(&request);
+    Ok(json_with_etag(&headers, &response))
+}
+
+/// The search endpoint's parameters: the list filters, `sort` and `q`;
+/// the search page takes the same.
+pub fn search_params(raw: Option<&str>) -> Params {
     let mut allowed = LIST_PARAMS.to_vec();
     allowed.push("q");
-    let mut params = Params::parse(raw.as_deref(), &allowed);
-    let filters = entry_query(&state, &mut params).await?;
+    Params::parse(raw, &allowed)
+}
+
+/// Reads a search from its parameters; bad values are recorded in
+/// `params` for the caller to report.
+pub async fn search_request(state: &AppState, params: &mut Params) -> Result<SearchRequest, Problem> {
+    let filters = entry_query(state, params).await?;
     let sort = params
         .each("sort", |v| SearchSort::parse(v).ok_or_else(|| format!("one of {}", SearchSort::NAMES.join(", "))))
         .last()
         .copied()
         .unwrap_or_default();
     let q = params.one("q").unwrap_or("").chars().take(500).collect::<String>();
-    params.finish()?;
-    let request = SearchRequest { q, page: filters.page, per_page: filters.per_page, filters, sort };
-    let response = state.search.search(&request);
-    Ok(json_with_etag(&headers, &response))
+    Ok(SearchRequest { q, page: filters.page, per_page: filters.per_page, filters, sort })
 }
 
 pub async fn suggest(

@@ -44,6 +44,18 @@ pub async fn bearer(
     }
 }
 
+/// The caller, or an audited 401 when there are no credentials.
+async fn required(state: &AppState, who: Option<Principal>, doing: &str) -> Result<Principal, Problem> {
+    match who {
+        Some(who) => Ok(who),
+        None => Err(refusal(state, None, Refusal::SignInNeeded, doing).await),
+    }
+}
+
+fn slug_mismatch(detail: String) -> Problem {
+    Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "slug-mismatch", "Slug differs", detail)
+}
+
 /// A refusal as a problem: 401 or 403, audited.
 pub async fn refusal(state: &AppState, who: Option<&Principal>, refusal: Refusal, what: &str) -> Problem {
     let actor = who.map_or("-", |w| w.email.as_str());
@@ -113,7 +125,7 @@ fn body_object(body: &[u8]) -> Result<Map<String, Value>, Problem> {
 
 /// The entry fields of a document as `GET /api/v1/standards/{slug}`
 /// returns it (times and ids are the store's).
-fn writable(mut map: Map<String, Value>) -> Map<String, Value> {
+pub fn writable(mut map: Map<String, Value>) -> Map<String, Value> {
     for key in ["id", "created_at", "updated_at"] {
         map.remove(key);
     }
@@ -146,15 +158,21 @@ async fn write_entry(
             Ok(response)
         }
         Grant::Draft => {
-            let document = Value::Object(writable(entry.to_json()));
-            let revision =
-                state.store.save_draft(entry.slug.as_str(), entry.owner.as_str(), &document, &who.email).await?;
+            let revision = save_draft(state, &entry, who).await?;
             Ok(revision_response(StatusCode::ACCEPTED, &revision))
         }
     }
 }
 
-async fn apply(state: &AppState, set: &ChangeSet, who: &Principal) -> Result<(), Problem> {
+/// Saves a checked entry as the author's draft of it, for review.
+pub async fn save_draft(state: &AppState, entry: &Entry, who: &Principal) -> anyhow::Result<Revision> {
+    let document = Value::Object(writable(entry.to_json()));
+    state.store.save_draft(entry.slug.as_str(), entry.owner.as_str(), &document, &who.email).await
+}
+
+/// Applies a change set as this person and brings the search index up to
+/// date; a refused write is a 409.
+pub async fn apply(state: &AppState, set: &ChangeSet, who: &Principal) -> Result<(), Problem> {
     match state.store.apply(set, &who.email, false, None).await {
         Ok(_) => {}
         Err(WriteError::Database(e)) => return Err(e.into()),
@@ -191,9 +209,7 @@ pub async fn create(
     body: axum::body::Bytes,
 ) -> Result<Response, Problem> {
     let who = bearer(&state, &headers, &method, &uri).await?;
-    if who.is_none() {
-        return Err(refusal(&state, None, Refusal::SignInNeeded, "POST /api/v1/standards").await);
-    }
+    let who = required(&state, who, "POST /api/v1/standards").await?;
     let document = writable(body_object(&body)?);
     let slug = document.get("slug").and_then(Value::as_str).unwrap_or("").to_owned();
     if !slug.is_empty() && state.store.entry(&slug).await?.is_some() {
@@ -205,7 +221,6 @@ pub async fn create(
         ));
     }
     let entry = check_entry(&state, document).await?;
-    let who = who.expect("checked");
     let grant =
         allow(&state, Some(&who), Permission::WriteEntry { owner: entry.owner.as_str() }, "POST /api/v1/standards")
             .await?;
@@ -216,7 +231,7 @@ pub async fn create(
 /// moves) the new owner's too.
 async fn may_change(
     state: &AppState,
-    who: Option<&Principal>,
+    who: &Principal,
     old_owner: Option<&str>,
     new_owner: &str,
     doing: &str,
@@ -224,9 +239,9 @@ async fn may_change(
     if let Some(old) = old_owner
         && old != new_owner
     {
-        allow(state, who, Permission::WriteEntry { owner: old }, doing).await?;
+        allow(state, Some(who), Permission::WriteEntry { owner: old }, doing).await?;
     }
-    allow(state, who, Permission::WriteEntry { owner: new_owner }, doing).await
+    allow(state, Some(who), Permission::WriteEntry { owner: new_owner }, doing).await
 }
 
 /// `PUT /api/v1/standards/{slug}`: the whole entry, created or replaced.
@@ -240,18 +255,13 @@ pub async fn replace(
 ) -> Result<Response, Problem> {
     let who = bearer(&state, &headers, &method, &uri).await?;
     let doing = format!("PUT /api/v1/standards/{slug}");
-    if who.is_none() {
-        return Err(refusal(&state, None, Refusal::SignInNeeded, &doing).await);
-    }
+    let who = required(&state, who, &doing).await?;
     let mut document = writable(body_object(&body)?);
     match document.get("slug").and_then(Value::as_str) {
         Some(s) if s != slug => {
-            return Err(Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "slug-mismatch",
-                "Slug differs",
-                format!("The body's slug `{s}` is not the address's `{slug}`; a slug does not change."),
-            ));
+            return Err(slug_mismatch(format!(
+                "The body's slug `{s}` is not the address's `{slug}`; a slug does not change."
+            )));
         }
         _ => {
             document.insert("slug".into(), Value::String(slug.clone()));
@@ -260,9 +270,8 @@ pub async fn replace(
     let existing = state.store.entry(&slug).await?;
     let entry = check_entry(&state, document).await?;
     let grant =
-        may_change(&state, who.as_ref(), existing.as_ref().map(|e| e.owner.as_str()), entry.owner.as_str(), &doing)
-            .await?;
-    write_entry(&state, &who.expect("checked"), grant, entry, existing.is_none(), None).await
+        may_change(&state, &who, existing.as_ref().map(|e| e.owner.as_str()), entry.owner.as_str(), &doing).await?;
+    write_entry(&state, &who, grant, entry, existing.is_none(), None).await
 }
 
 /// `PATCH /api/v1/standards/{slug}`: the given fields over the entry (for
@@ -277,15 +286,10 @@ pub async fn patch(
 ) -> Result<Response, Problem> {
     let who = bearer(&state, &headers, &method, &uri).await?;
     let doing = format!("PATCH /api/v1/standards/{slug}");
-    let Some(who) = who else { return Err(refusal(&state, None, Refusal::SignInNeeded, &doing).await) };
+    let who = required(&state, who, &doing).await?;
     let changes = writable(body_object(&body)?);
     if changes.get("slug").and_then(Value::as_str).is_some_and(|s| s != slug) {
-        return Err(Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "slug-mismatch",
-            "Slug differs",
-            "A slug does not change.",
-        ));
+        return Err(slug_mismatch("A slug does not change.".to_owned()));
     }
     let published = state.store.entry(&slug).await?;
     let draft = state.store.revisions(None, Some(&slug), None).await?.into_iter().find(|r| r.state.is_open());
@@ -306,8 +310,7 @@ pub async fn patch(
     }
     let entry = check_entry(&state, document).await?;
     let grant =
-        may_change(&state, Some(&who), published.as_ref().map(|e| e.owner.as_str()), entry.owner.as_str(), &doing)
-            .await?;
+        may_change(&state, &who, published.as_ref().map(|e| e.owner.as_str()), entry.owner.as_str(), &doing).await?;
     write_entry(&state, &who, grant, entry, false, None).await
 }
 
@@ -523,31 +526,27 @@ pub async fn audit(
     params.finish()?;
     let events = state.store.audit_events(event.as_deref(), actor.as_deref(), i64::from(limit)).await?;
     if csv {
-        let mut out = csv::Writer::from_writer(Vec::new());
-        out.write_record(["seq", "at", "actor", "event", "outcome", "detail", "address"])
-            .map_err(anyhow::Error::from)?;
-        for e in &events {
-            let seq = e.seq.to_string();
-            out.write_record([
-                seq.as_str(),
-                &e.at,
-                &e.actor,
-                &e.event,
-                &e.outcome,
-                &e.detail,
-                e.address.as_deref().unwrap_or(""),
-            ])
-            .map_err(anyhow::Error::from)?;
-        }
-        let bytes = out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
-        return Ok((
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\""),
-            ],
-            bytes,
-        )
-            .into_response());
+        return Ok(audit_csv(&events)?);
     }
     Ok(Json(json!({"total": events.len(), "results": events})).into_response())
+}
+
+/// The audit log as a CSV download, for the API and the audit page alike.
+pub fn audit_csv(events: &[crate::store::AuditEvent]) -> anyhow::Result<Response> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(["seq", "at", "actor", "event", "outcome", "detail", "address"])?;
+    for e in events {
+        let seq = e.seq.to_string();
+        let address = e.address.as_deref().unwrap_or("");
+        out.write_record([seq.as_str(), &e.at, &e.actor, &e.event, &e.outcome, &e.detail, address])?;
+    }
+    let bytes = out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\""),
+        ],
+        bytes,
+    )
+        .into_response())
 }

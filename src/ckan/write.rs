@@ -60,14 +60,7 @@ async fn write_package(state: &AppState, who: &Principal, set: ChangeSet, action
             package_by_id(state, entry.slug.as_str()).await
         }
         Grant::Draft => {
-            let mut document = entry.to_json();
-            for key in ["id", "created_at", "updated_at"] {
-                document.remove(key);
-            }
-            let revision = state
-                .store
-                .save_draft(entry.slug.as_str(), entry.owner.as_str(), &Value::Object(document), &who.email)
-                .await?;
+            let revision = crate::api::write::save_draft(state, &entry, who).await?;
             let vocabularies = state.store.vocabularies().await?;
             let org = state.store.organisation(entry.owner.as_str()).await?;
             let mut package = super::package::package(&entry, org.as_ref(), &vocabularies);

@@ -47,6 +47,11 @@ impl CurrentSession {
     pub fn principal(&self) -> Option<&Principal> {
         self.0.as_ref().map(|s| &s.principal)
     }
+
+    /// The token this session's forms carry (empty when signed out).
+    pub fn csrf(&self) -> String {
+        self.0.as_ref().map(|s| s.csrf.clone()).unwrap_or_default()
+    }
 }
 
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -71,10 +76,14 @@ fn set_cookie(headers: &HeaderMap, name: &str, value: &str, max_age: Option<i64>
     HeaderValue::from_str(&text).expect("cookie values are ASCII")
 }
 
-/// Finds the session for every request and makes it available to the
-/// page header and to handlers.
+/// Finds the session for every page request and makes it available to the
+/// page header and to handlers. Assets and the APIs (which take tokens,
+/// never cookies) skip the lookup.
 pub async fn session_layer(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let session = match cookie(request.headers(), SESSION_COOKIE) {
+    let path = request.uri().path();
+    let pages = !(path.starts_with("/assets/") || path.starts_with("/api/"));
+    let cookie_value = if pages { cookie(request.headers(), SESSION_COOKIE) } else { None };
+    let session = match cookie_value {
         Some(c) => state.store.session(&c).await.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "session lookup failed");
             None
@@ -92,9 +101,9 @@ pub async fn session_layer(State(state): State<AppState>, mut request: Request, 
 
 /// Checks a form's CSRF token against the session's.
 pub fn check_csrf(session: &CurrentSession, form: &[(String, String)]) -> Result<(), WebError> {
-    let given = form.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or("");
+    let given = field(form, "csrf");
     match &session.0 {
-        Some(s) if !given.is_empty() && constant_time_eq(given, &s.csrf) => Ok(()),
+        Some(s) if !given.is_empty() && constant_time_eq(&given, &s.csrf) => Ok(()),
         _ => Err(WebError::Forbidden(
             "The form has expired or did not come from this site. Go back, reload the page and try again.".into(),
         )),
@@ -107,6 +116,11 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
 
 pub fn parse_form(body: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
+/// A form's first value for `name`, or empty.
+pub fn field(form: &[(String, String)], name: &str) -> String {
+    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
 }
 
 /// Sign-in attempts by address, for the rate limit.
@@ -163,11 +177,10 @@ pub async fn sign_in(
 ) -> Result<Response, WebError> {
     let base = state.site.base_url(&headers);
     let form = parse_form(&body);
-    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
-    let email = field("email").trim().to_lowercase();
+    let email = field(&form, "email").trim().to_lowercase();
     let address = peer.ip().to_string();
     let expected = cookie(&headers, SIGN_IN_COOKIE).unwrap_or_default();
-    if expected.is_empty() || !constant_time_eq(&expected, &field("csrf")) {
+    if expected.is_empty() || !constant_time_eq(&expected, &field(&form, "csrf")) {
         state.store.audit(&email, "sign-in-refused", "refused", "no valid CSRF token", Some(&address)).await?;
         return Err(WebError::Forbidden(
             "The sign-in form has expired. Go back, reload the page and try again.".into(),
@@ -186,7 +199,7 @@ pub async fn sign_in(
             StatusCode::TOO_MANY_REQUESTS,
         ));
     }
-    let password = field("password");
+    let password = field(&form, "password");
     if email.is_empty() || password.is_empty() {
         return Ok(sign_in_page(
             &headers,

@@ -160,6 +160,20 @@ impl From<anyhow::Error> for WebError {
     }
 }
 
+/// A problem from the code the JSON API shares, as a page: 401 asks to
+/// sign in, 403 is refused, a fault is a fault, anything else is a bad
+/// request with its explanation.
+impl From<crate::api::Problem> for WebError {
+    fn from(p: crate::api::Problem) -> Self {
+        match p.status {
+            401 => WebError::SignInNeeded,
+            403 => WebError::Forbidden(p.detail),
+            500.. => WebError::Internal(anyhow::anyhow!(p.detail)),
+            _ => WebError::BadRequest(vec![p.detail]),
+        }
+    }
+}
+
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let (status, page) = match self {

@@ -133,26 +133,24 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<R
     coming.retain(|i| i.next.is_some());
     coming.sort_by_key(|i| i.next.map(|(d, _)| d));
     coming.truncate(5);
-    let mut l = Layout::new(
+    let l = Layout::new(
         &base,
         "/",
         "Find interoperability standards and national APIs",
         "Find, understand and adopt the interoperability standards and national APIs used in health and social care in England.",
     )
-    .section("home");
-    l.json_ld = Layout::new("", "", "", "")
-        .json_ld(&json!({
-            "@context": "https://schema.org",
-            "@type": "WebSite",
-            "name": view::SITE_NAME,
-            "url": format!("{base}/"),
-            "potentialAction": {
-                "@type": "SearchAction",
-                "target": format!("{base}/search?q={{search_term_string}}"),
-                "query-input": "required name=search_term_string"
-            }
-        }))
-        .json_ld;
+    .section("home")
+    .json_ld(&json!({
+        "@context": "https://schema.org",
+        "@type": "WebSite",
+        "name": view::SITE_NAME,
+        "url": format!("{base}/"),
+        "potentialAction": {
+            "@type": "SearchAction",
+            "target": format!("{base}/search?q={{search_term_string}}"),
+            "query-input": "required name=search_term_string"
+        }
+    }));
     let page = HomePage {
         l,
         total: state.search.len(),
@@ -239,7 +237,6 @@ fn term_links(data: &SiteData, vocabulary: Vocabulary, slugs: &[Slug]) -> Vec<Te
 #[template(path = "entry.html")]
 struct EntryPage {
     l: Layout,
-    crumbs: Vec<(String, String)>,
     e: Entry,
     type_label: &'static str,
     status: Status,
@@ -410,14 +407,13 @@ pub async fn entry(
     if let Some(t) = e.created_at {
         ld["dateCreated"] = json!(t.to_rfc3339());
     }
-    let mut l = Layout::new(&base, &format!("/standards/{slug}"), e.title.clone(), description_text).json_ld(&ld);
+    let mut l = Layout::new(&base, &format!("/standards/{slug}"), e.title.clone(), description_text)
+        .json_ld(&ld)
+        .crumb("/search", "Search")
+        .crumb(format!("/organisations/{}", e.owner), owner_name.clone());
     l.og_type = "article";
     let page = EntryPage {
         l,
-        crumbs: vec![
-            ("/search".to_owned(), "Search".to_owned()),
-            (format!("/organisations/{}", e.owner), owner_name.clone()),
-        ],
         type_label: type_label(e.entry_type.as_str()),
         status: e.status,
         owner_name,
@@ -509,7 +505,8 @@ pub async fn organisation(
     }
     let l = Layout::new(&base, &format!("/organisations/{slug}"), o.name.clone(), description)
         .section("organisations")
-        .json_ld(&ld);
+        .json_ld(&ld)
+        .crumb("/organisations", "Organisations");
     Ok(html(&OrganisationPage { l, o, items }))
 }
 
@@ -573,8 +570,6 @@ struct TermPage {
     slug: String,
     total: usize,
     groups: Vec<Group>,
-    section_label: &'static str,
-    section_path: &'static str,
 }
 
 pub async fn care_setting(
@@ -630,19 +625,10 @@ async fn term_page(
         term.description.clone()
     };
     let filter = if vocabulary == Vocabulary::CareSetting { "care_setting" } else { "topic" };
-    let l = Layout::new(&base, &format!("/{path}/{slug}"), heading.clone(), description.clone()).section(section);
-    Ok(html(&TermPage {
-        l,
-        heading,
-        label: term.label,
-        description,
-        filter,
-        slug,
-        total,
-        groups,
-        section_label,
-        section_path: path,
-    }))
+    let l = Layout::new(&base, &format!("/{path}/{slug}"), heading.clone(), description.clone())
+        .section(section)
+        .crumb(format!("/{path}"), section_label);
+    Ok(html(&TermPage { l, heading, label: term.label, description, filter, slug, total, groups }))
 }
 
 // ---------------------------------------------------------------- roadmap
@@ -824,7 +810,6 @@ struct ContentPage {
     l: Layout,
     page: Page,
     body: String,
-    is_guide: bool,
     updated: Option<String>,
     others: Vec<Page>,
 }
@@ -848,12 +833,12 @@ fn content_page(base: &str, path: String, page: Page, is_guide: bool, others: Ve
     let description = if page.summary.is_empty() { page.title.clone() } else { page.summary.clone() };
     let mut l = Layout::new(base, &path, page.title.clone(), description).json_ld(&ld);
     if is_guide {
-        l = l.section("guides");
+        l = l.section("guides").crumb("/guides", "Guides");
         l.og_type = "article";
     }
     let body = markdown::render(&page.body);
     let updated = page.updated_at.as_ref().map(datetime);
-    html(&ContentPage { l, page, body, is_guide, updated, others })
+    html(&ContentPage { l, page, body, updated, others })
 }
 
 pub async fn guide(

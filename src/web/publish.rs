@@ -11,11 +11,11 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Map, Value};
 
-use super::account::{CurrentSession, check_csrf, parse_form};
+use super::account::{CurrentSession, check_csrf, field, parse_form};
 use super::view::Layout;
 use super::{WebError, html};
 use crate::api::AppState;
-use crate::api::write::{Step, check_entry, take_step};
+use crate::api::write::{Step, apply, audit_csv, check_entry, save_draft, take_step, writable};
 use crate::auth::{Grant, Permission, Refusal, authorise};
 use crate::catalogue::fields::{ENTRY_FIELDS, FieldKind};
 use crate::catalogue::{Status, Vocabulary};
@@ -304,7 +304,7 @@ async fn form_page(
     };
     let fields = fields(state, who, &document, &errors, slug.is_some()).await?;
     let l = private_layout(headers, state, &path, &heading);
-    let csrf = session.0.as_ref().map(|s| s.csrf.clone()).unwrap_or_default();
+    let csrf = session.csrf();
     let mut response =
         html(&EntryForm { l, heading, action, csrf, fields, errors: errors.clone(), publishes, preview });
     if !errors.is_empty() {
@@ -338,11 +338,7 @@ async fn current_document(state: &AppState, who: &Principal, slug: &str) -> Resu
     {
         return Ok(d.document.as_object().cloned().unwrap_or_default());
     }
-    let mut doc = published.ok_or(WebError::NotFound)?.to_json();
-    for key in ["id", "created_at", "updated_at"] {
-        doc.remove(key);
-    }
-    Ok(doc)
+    Ok(writable(published.ok_or(WebError::NotFound)?.to_json()))
 }
 
 pub async fn edit_form(
@@ -404,23 +400,13 @@ async fn save(
     match (grant, intent.as_str()) {
         (Grant::Publish, "publish") => {
             let set = ChangeSet { entries: vec![entry.clone()], ..ChangeSet::default() };
-            state.store.apply(&set, &who.email, false, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            state.after_write().await?;
+            apply(&state, &set, &who).await?;
             Ok(Redirect::to(&format!("/standards/{}", entry.slug)).into_response())
         }
         _ => {
-            let mut doc = entry.to_json();
-            for key in ["id", "created_at", "updated_at"] {
-                doc.remove(key);
-            }
-            let revision = state
-                .store
-                .save_draft(entry.slug.as_str(), entry.owner.as_str(), &Value::Object(doc), &who.email)
-                .await?;
+            let revision = save_draft(&state, &entry, &who).await?;
             if intent == "submit" {
-                take_step(&state, Some(&who), &revision.id, Step::Submit, None)
-                    .await
-                    .map_err(|p| WebError::Forbidden(p.detail))?;
+                take_step(&state, Some(&who), &revision.id, Step::Submit, None).await?;
             }
             Ok(Redirect::to(&format!("/revisions/{}", revision.id)).into_response())
         }
@@ -520,7 +506,7 @@ pub async fn revision(
         can_edit: open && authorise(Some(who), Permission::WriteEntry { owner: &r.organisation }).is_ok(),
         title,
         differences,
-        csrf: session.0.as_ref().map(|s| s.csrf.clone()).unwrap_or_default(),
+        csrf: session.csrf(),
         can_submit,
         can_review,
         r,
@@ -536,18 +522,15 @@ pub async fn revision_step(
     let form = parse_form(&body);
     check_csrf(&session, &form)?;
     let who = signed_in(&session)?.clone();
-    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
-    let step =
-        Step::parse(&field("action")).ok_or_else(|| WebError::BadRequest(vec!["action: not a known step".into()]))?;
-    let comment = field("comment");
+    let step = Step::parse(&field(&form, "action"))
+        .ok_or_else(|| WebError::BadRequest(vec!["action: not a known step".into()]))?;
+    let comment = field(&form, "comment");
     let comment = (!comment.trim().is_empty()).then_some(comment);
-    match take_step(&state, Some(&who), &id, step, comment.as_deref()).await {
-        Ok(r) if r.state == RevisionState::Published => {
-            Ok(Redirect::to(&format!("/standards/{}", r.entry)).into_response())
-        }
-        Ok(_) => Ok(Redirect::to(&format!("/revisions/{id}")).into_response()),
-        Err(p) if p.status == 403 || p.status == 401 => Err(WebError::Forbidden(p.detail)),
-        Err(p) => Err(WebError::BadRequest(vec![p.detail])),
+    let r = take_step(&state, Some(&who), &id, step, comment.as_deref()).await?;
+    if r.state == RevisionState::Published {
+        Ok(Redirect::to(&format!("/standards/{}", r.entry)).into_response())
+    } else {
+        Ok(Redirect::to(&format!("/revisions/{id}")).into_response())
     }
 }
 
@@ -630,7 +613,7 @@ pub async fn history(
         versions,
         revisions,
         compare,
-        csrf: session.0.as_ref().map(|s| s.csrf.clone()).unwrap_or_default(),
+        csrf: session.csrf(),
         can_restore,
     }))
 }
@@ -647,15 +630,14 @@ pub async fn restore(
     let who = signed_in(&session)?.clone();
     authorise(Some(&who), Permission::Review).map_err(refused)?;
     let entry = state.store.entry(&slug).await?.ok_or(WebError::NotFound)?;
-    let seq: i64 = form.iter().find(|(k, _)| k == "seq").and_then(|(_, v)| v.parse().ok()).unwrap_or(-1);
+    let seq: i64 = field(&form, "seq").parse().unwrap_or(-1);
     let changes = state.store.changes_of("entry", &entry.id.to_string()).await?;
     let doc = changes.iter().find(|c| c.seq == seq).and_then(|c| c.after.clone()).ok_or(WebError::NotFound)?;
     let mut doc = doc.as_object().cloned().unwrap_or_default();
     doc.remove("id");
-    let restored = check_entry(&state, doc).await.map_err(|p| WebError::BadRequest(vec![p.detail]))?;
+    let restored = check_entry(&state, doc).await?;
     let set = ChangeSet { entries: vec![restored], ..ChangeSet::default() };
-    state.store.apply(&set, &who.email, false, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    state.after_write().await?;
+    apply(&state, &set, &who).await?;
     Ok(Redirect::to(&format!("/standards/{slug}/history")).into_response())
 }
 
@@ -694,31 +676,7 @@ pub async fn audit(
     }
     let events = state.store.audit_events(Some(&event), Some(&actor), 1000).await?;
     if csv {
-        let mut out = csv::Writer::from_writer(Vec::new());
-        out.write_record(["seq", "at", "actor", "event", "outcome", "detail", "address"])
-            .map_err(anyhow::Error::from)?;
-        for e in &events {
-            let seq = e.seq.to_string();
-            out.write_record([
-                seq.as_str(),
-                &e.at,
-                &e.actor,
-                &e.event,
-                &e.outcome,
-                &e.detail,
-                e.address.as_deref().unwrap_or(""),
-            ])
-            .map_err(anyhow::Error::from)?;
-        }
-        let bytes = out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
-        return Ok((
-            [
-                (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\""),
-            ],
-            bytes,
-        )
-            .into_response());
+        return Ok(audit_csv(&events)?);
     }
     let l = private_layout(&headers, &state, "/admin/audit", "Audit log");
     Ok(html(&AuditPage { l, events, event, actor }))

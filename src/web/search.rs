@@ -10,9 +10,8 @@ use axum::response::Response;
 use super::view::{Layout, status_class, status_label, type_label};
 use super::{WebError, html};
 use crate::api::AppState;
-use crate::api::params::Params;
-use crate::api::standards::{LIST_PARAMS, entry_query};
-use crate::search::{FacetValue, Hit, SearchRequest, SearchSort};
+use crate::api::search::{search_params, search_request};
+use crate::search::{FacetValue, Hit, SearchSort};
 
 /// The filter groups in the order the panel shows them.
 const GROUPS: [(&str, &str); 8] = [
@@ -109,16 +108,9 @@ pub async fn page(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> std::result::Result<Response, WebError> {
-    let mut allowed = LIST_PARAMS.to_vec();
-    allowed.push("q");
-    let mut params = Params::parse(raw.as_deref(), &allowed);
-    let filters = entry_query(&state, &mut params).await.map_err(|p| WebError::Internal(anyhow::anyhow!(p.detail)))?;
-    let sort = params
-        .each("sort", |v| SearchSort::parse(v).ok_or_else(|| format!("one of {}", SearchSort::NAMES.join(", "))))
-        .last()
-        .copied()
-        .unwrap_or_default();
-    let q = params.one("q").unwrap_or("").chars().take(500).collect::<String>();
+    let mut params = search_params(raw.as_deref());
+    let request = search_request(&state, &mut params).await?;
+    let (q, sort) = (request.q.clone(), request.sort);
     let messages = params.messages();
     if !messages.is_empty() {
         return Err(WebError::BadRequest(messages));
@@ -130,7 +122,6 @@ pub async fn page(
     if !q.trim().is_empty() {
         base_pairs.push(("q".into(), q.clone()));
     }
-    let request = SearchRequest { q: q.clone(), page: filters.page, per_page: filters.per_page, filters, sort };
     let response = state.search.search(&request);
 
     let mut groups = Vec::new();

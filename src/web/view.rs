@@ -34,6 +34,8 @@ pub struct Layout {
     pub q: String,
     /// Who is signed in, if anyone.
     pub account: Option<super::account::Account>,
+    /// The breadcrumb trail after "Home": (address, text).
+    pub crumbs: Vec<(String, String)>,
 }
 
 impl Layout {
@@ -48,7 +50,13 @@ impl Layout {
             section: "",
             q: String::new(),
             account: super::account::ACCOUNT.try_with(Clone::clone).ok().flatten(),
+            crumbs: Vec::new(),
         }
+    }
+
+    pub fn crumb(mut self, href: impl Into<String>, text: impl Into<String>) -> Layout {
+        self.crumbs.push((href.into(), text.into()));
+        self
     }
 
     pub fn section(mut self, section: &'static str) -> Layout {
