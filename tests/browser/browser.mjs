@@ -5,6 +5,7 @@
 import { chromium } from "playwright-core";
 import { createRequire } from "node:module";
 import assert from "node:assert/strict";
+import { startServer } from "./server.mjs";
 
 const require = createRequire(import.meta.url);
 
@@ -288,4 +289,24 @@ export async function assertFocusVisible(page, selector) {
     };
   }, selector);
   assert.ok(state.ok, `focus on ${selector} is visible: ${state.why}; focused: ${await describeFocus(page)}`);
+}
+
+/**
+ * The set-up every journey shares: a server, a browser, one context (with
+ * `options`, such as `{ javaScriptEnabled: false }`) and one watched page.
+ */
+export async function openJourney(options = {}) {
+  const server = await startServer();
+  const browser = await launchBrowser();
+  const context = await newContext(browser, server, options);
+  const page = await context.newPage();
+  const problems = watch(page, server.origin);
+  return { server, browser, context, page, problems };
+}
+
+/** Closes what `openJourney` opened, whatever got opened. */
+export async function closeJourney({ context, browser, server } = {}) {
+  await context?.close();
+  await browser?.close();
+  await server?.stop();
 }

@@ -4,11 +4,9 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer } from "./server.mjs";
 import {
-  launchBrowser,
-  newContext,
-  watch,
+  openJourney,
+  closeJourney,
   assertClean,
   resultCount,
   resultTitles,
@@ -24,18 +22,10 @@ let page;
 let problems;
 
 before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  context = await newContext(browser, server);
-  page = await context.newPage();
-  problems = watch(page, server.origin);
+  ({ server, browser, context, page, problems } = await openJourney());
 });
 
-after(async () => {
-  await context?.close();
-  await browser?.close();
-  await server?.stop();
-});
+after(() => closeJourney({ context, browser, server }));
 
 test("search, filter, remove the filter and open an entry by keyboard", async () => {
   await page.goto(server.url + "/");

@@ -4,8 +4,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer } from "./server.mjs";
-import { launchBrowser, newContext, watch, assertClean, resultCount, resultTitles, waitForQuery } from "./browser.mjs";
+import { openJourney, closeJourney, assertClean, resultCount, resultTitles, waitForQuery } from "./browser.mjs";
 
 let server;
 let browser;
@@ -14,18 +13,10 @@ let page;
 let problems;
 
 before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  context = await newContext(browser, server);
-  page = await context.newPage();
-  problems = watch(page, server.origin);
+  ({ server, browser, context, page, problems } = await openJourney());
 });
 
-after(async () => {
-  await context?.close();
-  await browser?.close();
-  await server?.stop();
-});
+after(() => closeJourney({ context, browser, server }));
 
 /** Marks the document, so a later check can tell whether it was replaced. */
 const mark = () =>

@@ -4,8 +4,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer } from "./server.mjs";
-import { launchBrowser, newContext, watch, assertClean, resultCount, resultTitles } from "./browser.mjs";
+import { openJourney, closeJourney, assertClean, resultCount, resultTitles } from "./browser.mjs";
 
 let server;
 let browser;
@@ -14,18 +13,10 @@ let page;
 let problems;
 
 before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  context = await newContext(browser, server, { javaScriptEnabled: false });
-  page = await context.newPage();
-  problems = watch(page, server.origin);
+  ({ server, browser, context, page, problems } = await openJourney({ javaScriptEnabled: false }));
 });
 
-after(async () => {
-  await context?.close();
-  await browser?.close();
-  await server?.stop();
-});
+after(() => closeJourney({ context, browser, server }));
 
 const apply = () => page.locator("#filter-panel button.app-apply");
 
