@@ -7,6 +7,7 @@ mod api_catalogue;
 pub mod ckan;
 mod csv_layout;
 mod json_layout;
+pub mod spreadsheet;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -29,6 +30,20 @@ pub enum Format {
 }
 
 impl Format {
+    /// The name `--format` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::ApiCatalogue => "api-catalogue",
+            Format::Ckan => "ckan",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Format> {
+        [Format::Csv, Format::Json, Format::ApiCatalogue, Format::Ckan].into_iter().find(|f| f.name() == name)
+    }
+
     /// Guesses the format from the file name and its first line.
     pub fn guess(path: &Path, content: &str) -> Option<Format> {
         let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
@@ -158,6 +173,27 @@ pub struct RawCatalogue {
     pub merge_organisations: bool,
 }
 
+impl RawCatalogue {
+    /// Moves every row number down by `by` rows.
+    pub fn shift_rows(&mut self, by: usize) {
+        if by == 0 {
+            return;
+        }
+        let shift = |l: &mut Location| {
+            if let Location::Row(n) = l {
+                *n += by;
+            }
+        };
+        self.terms.iter_mut().for_each(|(l, _, _)| shift(l));
+        self.organisations.iter_mut().for_each(|(l, _)| shift(l));
+        self.entries.iter_mut().for_each(|(l, _)| shift(l));
+        self.pages.iter_mut().for_each(|(l, _, _)| shift(l));
+        self.glossary.iter_mut().for_each(|(l, _)| shift(l));
+        self.problems.iter_mut().filter_map(|p| p.location.as_mut()).for_each(shift);
+        self.reported.iter_mut().for_each(|(l, _)| shift(l));
+    }
+}
+
 /// Reads a file in the given (or guessed) format into raw records.
 pub fn read_file(
     path: &Path,
@@ -169,15 +205,53 @@ pub fn read_file(
         return Err(fail(Problem::whole_file("a file; addresses are read with `read_source`")));
     }
     let bytes = std::fs::read(path).map_err(|e| fail(Problem::whole_file(format!("a readable file ({e})"))))?;
-    let content = String::from_utf8(bytes).map_err(|e| {
-        fail(Problem::whole_file(format!("UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to())))
-    })?;
-    let format = format.or_else(|| Format::guess(path, &content)).ok_or_else(|| {
-        fail(Problem::whole_file(
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let decoded = decode(&name, &bytes, format).map_err(fail)?;
+    Ok(decoded.read(vocabularies))
+}
+
+/// A file's content as text for the readers, with its format and, for a
+/// workbook, the sheet read and the empty rows above its table.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub text: String,
+    pub format: Format,
+    pub sheet: Option<String>,
+    pub row_offset: usize,
+}
+
+impl Decoded {
+    /// The records in the text, numbered by the file's own rows.
+    pub fn read(&self, vocabularies: &Vocabularies) -> RawCatalogue {
+        let mut raw = read_str(&self.text, self.format, vocabularies);
+        raw.shift_rows(self.row_offset);
+        raw
+    }
+}
+
+/// Turns a file's bytes into text the readers take: a spreadsheet
+/// workbook's first sheet becomes CSV; anything else must be UTF-8. The
+/// format is the one given, or guessed from the name and first line.
+pub fn decode(file_name: &str, bytes: &[u8], format: Option<Format>) -> Result<Decoded, Problem> {
+    let (text, sheet, row_offset) = if spreadsheet::is_workbook(file_name) {
+        let (text, sheet, offset) = spreadsheet::to_csv(bytes)?;
+        (text, Some(sheet), offset)
+    } else {
+        let text = String::from_utf8(bytes.to_vec()).map_err(|e| {
+            Problem::whole_file(format!(
+                "UTF-8 text, or a spreadsheet workbook named .xlsx, .xls or .ods (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
+        (text, None, 0)
+    };
+    let guess_as = if sheet.is_some() { "sheet.csv" } else { file_name };
+    let format = format.or_else(|| Format::guess(Path::new(guess_as), &text)).ok_or_else(|| {
+        Problem::whole_file(
             "a file whose format can be told from its name or first line: give --format csv, json or api-catalogue",
-        ))
+        )
     })?;
-    Ok(read_str(&content, format, vocabularies))
+    Ok(Decoded { text, format, sheet, row_offset })
 }
 
 fn is_url(path: &Path) -> bool {

@@ -8,6 +8,7 @@ mod analytics;
 mod changes;
 mod publishing;
 mod query;
+mod uploads;
 mod write;
 
 use std::path::Path;
@@ -29,6 +30,7 @@ pub use publishing::{
     AuditEvent, LOCK_AFTER, LOCK_FOR, Revision, RevisionState, SESSION_ABSOLUTE, SESSION_IDLE, Session, SignIn,
 };
 pub use query::{EntryQuery, EntrySort};
+pub use uploads::Upload;
 pub use write::{Action, ChangeSet, Summary, WriteError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +62,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("migrations/0003_accounts.sql")),
     (4, include_str!("migrations/0004_content.sql")),
     (5, include_str!("migrations/0005_publishing.sql")),
+    (6, include_str!("migrations/0006_uploads.sql")),
 ];
 
 impl Store {

@@ -10,6 +10,7 @@ pub mod markdown;
 mod pages;
 mod publish;
 mod search;
+pub mod upload;
 mod view;
 
 use std::collections::HashMap;
@@ -140,6 +141,13 @@ pub fn router() -> Router<AppState> {
         .route("/standards/{slug}/restore", axum::routing::post(publish::restore))
         .route("/revisions/{id}", get(publish::revision).post(publish::revision_step))
         .route("/admin/audit", get(publish::audit))
+        .route("/import/template.csv", get(upload::template))
+        .route("/import/{id}", get(upload::preview).post(upload::confirm))
+}
+
+/// Spreadsheet uploads, which take larger bodies than other requests.
+pub fn upload_router() -> Router<AppState> {
+    Router::new().route("/import", get(upload::form).post(upload::upload))
 }
 
 /// A page that could not be shown: not found, a bad request, or a fault.

@@ -1,0 +1,512 @@
+//! Spreadsheet upload in the browser: a CSV file or a workbook (XLSX, XLS,
+//! ODS), or a catalogue JSON file, is read and checked by the same code as
+//! `standards import`; the person sees every row's problems, or what would
+//! be created and changed, and only then confirms. Nothing is written until
+//! the confirm, and then all of it or none of it.
+//!
+//! Editors and administrators publish what they upload. A publisher's
+//! upload of their own organisation's entries becomes drafts for review,
+//! saved together or not at all.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::Value;
+
+use super::account::{CurrentSession, check_csrf, field, parse_form};
+use super::publish::{Difference, differences};
+use super::view::Layout;
+use super::{WebError, html};
+use crate::api::AppState;
+use crate::auth::{Grant, Permission, Refusal, authorise};
+use crate::catalogue::Entry;
+use crate::import::{self, Decoded, Format, Location, Problem};
+use crate::store::{ChangeSet, Principal, Summary, Upload, WriteError};
+
+/// The largest file accepted, in bytes.
+pub const UPLOAD_LIMIT_BYTES: usize = 10 * 1024 * 1024;
+
+fn signed_in(session: &CurrentSession) -> Result<&Principal, WebError> {
+    session.principal().ok_or(WebError::SignInNeeded)
+}
+
+fn layout(headers: &HeaderMap, state: &AppState, path: &str, title: &str) -> Layout {
+    let mut l = Layout::new(&state.site.base_url(headers), path, title.to_owned(), title.to_owned())
+        .crumb("/dashboard", "Dashboard");
+    l.noindex = true;
+    l
+}
+
+/// One problem as a table row.
+pub struct ProblemRow {
+    pub location: String,
+    pub column: String,
+    pub value: String,
+    pub expected: String,
+}
+
+impl From<&Problem> for ProblemRow {
+    fn from(p: &Problem) -> Self {
+        ProblemRow {
+            location: p.location.as_ref().map_or_else(|| "whole file".to_owned(), Location::to_string),
+            column: p.column.clone().unwrap_or_default(),
+            value: p.value.clone().unwrap_or_default(),
+            expected: p.expected.clone(),
+        }
+    }
+}
+
+pub struct Created {
+    pub slug: String,
+    pub title: String,
+    pub owner: String,
+}
+
+pub struct Changed {
+    pub slug: String,
+    pub title: String,
+    pub differences: Vec<Difference>,
+}
+
+// ---------------------------------------------------------------- the form
+
+#[derive(Template)]
+#[template(path = "upload.html")]
+struct UploadPage {
+    l: Layout,
+    csrf: String,
+    drafts: bool,
+    file_name: String,
+    problems: Vec<ProblemRow>,
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    Extension(session): Extension<CurrentSession>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let who = signed_in(&session)?;
+    let l = layout(&headers, &state, "/import", "Upload a spreadsheet");
+    Ok(html(&UploadPage {
+        l,
+        csrf: session.csrf(),
+        drafts: authorise(Some(who), Permission::Review).is_err(),
+        file_name: String::new(),
+        problems: Vec::new(),
+    }))
+}
+
+/// The project's CSV layout with no rows: a header of every field, to fill
+/// in with a spreadsheet program.
+pub async fn template() -> Result<Response, WebError> {
+    let mut out = Vec::new();
+    crate::export::write_csv(&[], &mut out)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"catalogue-template.csv\""),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+/// The upload: the file is checked at once; with problems they are shown
+/// and nothing is kept, else it is kept for the preview.
+pub async fn upload(
+    State(state): State<AppState>,
+    Extension(session): Extension<CurrentSession>,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> Result<Response, WebError> {
+    let mut csrf = String::new();
+    let mut format = String::new();
+    let mut file: Option<(String, Vec<u8>)> = None;
+    loop {
+        let part = match multipart.next_field().await {
+            Ok(Some(part)) => part,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(WebError::BadRequest(vec![format!(
+                    "The file is too large: files of up to {} MB are accepted.",
+                    UPLOAD_LIMIT_BYTES / 1024 / 1024
+                )]));
+            }
+            Err(e) => return Err(WebError::BadRequest(vec![format!("The upload could not be read: {e}.")])),
+        };
+        let name = part.name().unwrap_or("").to_owned();
+        let file_name = part.file_name().map(str::to_owned);
+        let bytes = part.bytes().await.map_err(|e| WebError::BadRequest(vec![format!("The upload broke off: {e}.")]))?;
+        match name.as_str() {
+            "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
+            "format" => format = String::from_utf8_lossy(&bytes).into_owned(),
+            "file" => file = Some((file_name.unwrap_or_default(), bytes.to_vec())),
+            _ => {}
+        }
+    }
+    check_csrf(&session, &[("csrf".to_owned(), csrf)])?;
+    let who = signed_in(&session)?.clone();
+    let (file_name, bytes) = file.unwrap_or_default();
+    let file_name = file_name.rsplit(['/', '\\']).next().unwrap_or("").to_owned();
+    let fail = |problems: Vec<Problem>| {
+        let l = layout(&headers, &state, "/import", "Upload a spreadsheet");
+        let mut response = html(&UploadPage {
+            l,
+            csrf: session.csrf(),
+            drafts: authorise(Some(&who), Permission::Review).is_err(),
+            file_name: file_name.clone(),
+            problems: problems.iter().map(ProblemRow::from).collect(),
+        });
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        response
+    };
+    if file_name.is_empty() || bytes.is_empty() {
+        return Ok(fail(vec![Problem::whole_file("a file: choose a CSV file or a spreadsheet to upload")]));
+    }
+    let format = match format.as_str() {
+        "" | "guess" => None,
+        name => Some(Format::from_name(name).filter(|f| *f != Format::Ckan).ok_or_else(|| {
+            WebError::BadRequest(vec![format!("format: `{name}` is not one of csv, api-catalogue or json")])
+        })?),
+    };
+    let decoded = match import::decode(&file_name, &bytes, format) {
+        Ok(d) => d,
+        Err(p) => return Ok(fail(vec![p])),
+    };
+    let seq = state.store.last_change_seq().await?;
+    if let Err(problems) = check(&state, &who, &decoded).await? {
+        return Ok(fail(problems));
+    }
+    let id = state
+        .store
+        .save_upload(
+            &who.email,
+            &file_name,
+            decoded.format.name(),
+            &decoded.text,
+            decoded.row_offset as i64,
+            seq,
+        )
+        .await?;
+    Ok(Redirect::to(&format!("/import/{id}")).into_response())
+}
+
+// ---------------------------------------------------------------- checking
+
+/// A file that passed every check: what it would write, and how.
+struct Plan {
+    set: ChangeSet,
+    grant: Grant,
+}
+
+/// Reads and checks an upload as `standards import` does, then asks
+/// whether this person may write each record in it.
+async fn check(state: &AppState, who: &Principal, decoded: &Decoded) -> anyhow::Result<Result<Plan, Vec<Problem>>> {
+    let raw = decoded.read(&state.store.vocabularies().await?);
+    let locations: Vec<Location> = raw.entries.iter().map(|(l, _)| l.clone()).collect();
+    let mut problems = Vec::new();
+    let refused = |problems: &mut Vec<Problem>, location: Option<Location>, column: &str, r: Refusal| {
+        problems.push(Problem {
+            location,
+            column: Some(column.to_owned()),
+            value: None,
+            expected: format!("something you may change: {}", r.message()),
+        })
+    };
+    for (kind, count, permission) in [
+        ("organisations", raw.organisations.len(), Permission::ManageOrganisations),
+        ("vocabularies", raw.terms.len(), Permission::EditContent),
+        ("guides and pages", raw.pages.len(), Permission::EditContent),
+        ("glossary", raw.glossary.len(), Permission::EditContent),
+    ] {
+        if count > 0
+            && let Err(r) = authorise(Some(who), permission)
+        {
+            refused(&mut problems, None, kind, r);
+        }
+    }
+    let set = match import::plan(&state.store, raw).await? {
+        Ok(set) => set,
+        Err(mut found) => {
+            found.extend(problems);
+            return Ok(Err(found));
+        }
+    };
+    let mut grants = Vec::new();
+    for (entry, location) in set.entries.iter().zip(locations) {
+        let mut owners = vec![entry.owner.to_string()];
+        if let Some(existing) = state.store.entry(entry.slug.as_str()).await?
+            && existing.owner != entry.owner
+        {
+            owners.push(existing.owner.to_string());
+        }
+        for owner in owners {
+            match authorise(Some(who), Permission::WriteEntry { owner: &owner }) {
+                Ok(g) => grants.push(g),
+                Err(r) => refused(&mut problems, Some(location.clone()), "owner", r),
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Ok(Err(problems));
+    }
+    let grant = if grants.contains(&Grant::Draft) { Grant::Draft } else { Grant::Publish };
+    if grant == Grant::Draft && set.entries.is_empty() {
+        return Ok(Err(vec![Problem::whole_file("at least one entry of your organisation")]));
+    }
+    Ok(Ok(Plan { set, grant }))
+}
+
+fn decoded(upload: &Upload) -> Decoded {
+    Decoded {
+        text: upload.content.clone(),
+        format: Format::from_name(&upload.format).unwrap_or(Format::Csv),
+        sheet: None,
+        row_offset: upload.row_offset.max(0) as usize,
+    }
+}
+
+/// The author's upload, or not found (another person's upload is not
+/// theirs to see).
+async fn own_upload(state: &AppState, who: &Principal, id: &str) -> Result<Upload, WebError> {
+    match state.store.upload(id).await? {
+        Some(u) if u.author == who.email => Ok(u),
+        _ => Err(WebError::NotFound),
+    }
+}
+
+// ---------------------------------------------------------------- preview
+
+#[derive(Template)]
+#[template(path = "upload_preview.html")]
+struct PreviewPage {
+    l: Layout,
+    csrf: String,
+    id: String,
+    file_name: String,
+    format: &'static str,
+    drafts: bool,
+    moved_on: bool,
+    problems: Vec<ProblemRow>,
+    created: Vec<Created>,
+    changed: Vec<Changed>,
+    unchanged: usize,
+    others: Vec<String>,
+}
+
+async fn preview_page(
+    state: &AppState,
+    session: &CurrentSession,
+    headers: &HeaderMap,
+    upload: &Upload,
+    moved_on: bool,
+) -> Result<Response, WebError> {
+    let who = signed_in(session)?;
+    let decoded = decoded(upload);
+    let title = format!("Check the upload of {}", upload.file_name);
+    let l = layout(headers, state, &format!("/import/{}", upload.id), &title);
+    let mut page = PreviewPage {
+        l,
+        csrf: session.csrf(),
+        id: upload.id.clone(),
+        file_name: upload.file_name.clone(),
+        format: format_label(decoded.format),
+        drafts: false,
+        moved_on,
+        problems: Vec::new(),
+        created: Vec::new(),
+        changed: Vec::new(),
+        unchanged: 0,
+        others: Vec::new(),
+    };
+    let seq = state.store.last_change_seq().await?;
+    match check(state, who, &decoded).await? {
+        Err(problems) => page.problems = problems.iter().map(ProblemRow::from).collect(),
+        Ok(plan) => {
+            page.drafts = plan.grant == Grant::Draft;
+            let (created, changed, unchanged) = entry_changes(state, &plan.set.entries).await?;
+            (page.created, page.changed, page.unchanged) = (created, changed, unchanged);
+            if plan.grant == Grant::Publish {
+                let summary = dry_run(state, &plan.set, who).await?;
+                page.others = other_changes(&summary);
+            }
+        }
+    }
+    state.store.renew_upload(&upload.id, seq).await?;
+    let mut response = html(&page);
+    if moved_on {
+        *response.status_mut() = StatusCode::CONFLICT;
+    } else if !page.problems.is_empty() {
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+fn format_label(format: Format) -> &'static str {
+    match format {
+        Format::Csv => "the directory's CSV layout",
+        Format::ApiCatalogue => "the national API catalogue spreadsheet",
+        Format::Json => "a catalogue JSON file",
+        Format::Ckan => "CKAN package_search responses",
+    }
+}
+
+/// Entries the upload would create, the fields it would change in others,
+/// and how many it leaves as they are.
+async fn entry_changes(state: &AppState, entries: &[Entry]) -> anyhow::Result<(Vec<Created>, Vec<Changed>, usize)> {
+    let existing: HashMap<String, Entry> =
+        state.store.entries().await?.into_iter().map(|e| (e.slug.to_string(), e)).collect();
+    let (mut created, mut changed, mut unchanged) = (Vec::new(), Vec::new(), 0);
+    for entry in entries {
+        let after = Value::Object(entry.to_json());
+        match existing.get(entry.slug.as_str()) {
+            None => created.push(Created {
+                slug: entry.slug.to_string(),
+                title: entry.title.clone(),
+                owner: entry.owner.to_string(),
+            }),
+            Some(old) => {
+                let d = differences(Some(&Value::Object(old.to_json())), Some(&after));
+                if d.is_empty() {
+                    unchanged += 1;
+                } else {
+                    changed.push(Changed { slug: entry.slug.to_string(), title: entry.title.clone(), differences: d });
+                }
+            }
+        }
+    }
+    Ok((created, changed, unchanged))
+}
+
+/// Checks the whole write in the store (constraints included) and rolls
+/// it back.
+async fn dry_run(state: &AppState, set: &ChangeSet, who: &Principal) -> Result<Summary, WebError> {
+    match state.store.apply(set, &who.email, true, None).await {
+        Ok(s) => Ok(s),
+        Err(WriteError::Database(e)) => Err(WebError::Internal(e)),
+        Err(e) => Err(WebError::BadRequest(vec![e.to_string()])),
+    }
+}
+
+fn other_changes(s: &Summary) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut say = |n: usize, what: &str, how: &str| {
+        if n > 0 {
+            lines.push(format!("{n} {what} {how}"));
+        }
+    };
+    say(s.organisations_created, "organisations", "to create");
+    say(s.organisations_updated, "organisations", "to change");
+    say(s.terms_created, "vocabulary terms", "to create");
+    say(s.terms_updated, "vocabulary terms", "to change");
+    say(s.content_created, "guides, pages or glossary terms", "to create");
+    say(s.content_updated, "guides, pages or glossary terms", "to change");
+    lines
+}
+
+pub async fn preview(
+    State(state): State<AppState>,
+    Extension(session): Extension<CurrentSession>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let who = signed_in(&session)?;
+    let upload = own_upload(&state, who, &id).await?;
+    preview_page(&state, &session, &headers, &upload, false).await
+}
+
+// ---------------------------------------------------------------- confirm
+
+#[derive(Template)]
+#[template(path = "upload_done.html")]
+struct DonePage {
+    l: Layout,
+    file_name: String,
+    drafts: bool,
+    created: Vec<Created>,
+    changed: Vec<Changed>,
+    unchanged: usize,
+    others: Vec<String>,
+}
+
+/// Confirms (or cancels) an upload. When the directory changed since the
+/// preview, the new preview is shown instead, to be checked again.
+pub async fn confirm(
+    State(state): State<AppState>,
+    Extension(session): Extension<CurrentSession>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, WebError> {
+    let form = parse_form(&body);
+    check_csrf(&session, &form)?;
+    let who = signed_in(&session)?.clone();
+    let upload = own_upload(&state, &who, &id).await?;
+    if field(&form, "action") == "cancel" {
+        state.store.delete_upload(&id).await?;
+        return Ok(Redirect::to("/import").into_response());
+    }
+    if state.store.last_change_seq().await? != upload.seq {
+        return preview_page(&state, &session, &headers, &upload, true).await;
+    }
+    let plan = match check(&state, &who, &decoded(&upload)).await? {
+        Ok(plan) => plan,
+        Err(_) => return preview_page(&state, &session, &headers, &upload, false).await,
+    };
+    let (created, changed, unchanged) = entry_changes(&state, &plan.set.entries).await?;
+    let mut others = Vec::new();
+    match plan.grant {
+        Grant::Publish => {
+            let summary = match state.store.apply(&plan.set, &who.email, false, None).await {
+                Ok(s) => s,
+                Err(WriteError::Database(e)) => return Err(WebError::Internal(e)),
+                Err(e) => return Err(WebError::BadRequest(vec![e.to_string()])),
+            };
+            state.after_write().await?;
+            others = other_changes(&summary);
+        }
+        Grant::Draft => {
+            // Entries the upload leaves as they are need no draft.
+            let touched: Vec<&str> =
+                created.iter().map(|c| c.slug.as_str()).chain(changed.iter().map(|c| c.slug.as_str())).collect();
+            let drafts: Vec<(String, String, Value)> = plan
+                .set
+                .entries
+                .iter()
+                .filter(|e| touched.contains(&e.slug.as_str()))
+                .map(|e| {
+                    (
+                        e.slug.to_string(),
+                        e.owner.to_string(),
+                        Value::Object(crate::api::write::writable(e.to_json())),
+                    )
+                })
+                .collect();
+            state.store.save_drafts(&drafts, &who.email).await?;
+        }
+    }
+    state.store.delete_upload(&id).await?;
+    let detail = format!(
+        "{}: {} created, {} changed, {} unchanged{}",
+        upload.file_name,
+        created.len(),
+        changed.len(),
+        unchanged,
+        if plan.grant == Grant::Draft { " (as drafts for review)" } else { "" }
+    );
+    state.store.audit(&who.email, "import", "ok", &detail, None).await?;
+    let l = layout(&headers, &state, &format!("/import/{id}"), &format!("{} is uploaded", upload.file_name));
+    Ok(html(&DonePage {
+        l,
+        file_name: upload.file_name,
+        drafts: plan.grant == Grant::Draft,
+        created,
+        changed,
+        unchanged,
+        others,
+    }))
+}
