@@ -239,3 +239,128 @@ fn generate_writes_a_synthetic_catalogue_that_imports() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("600 created"));
 }
+
+/// Passwords, API tokens, session cookies and CSRF tokens never reach the
+/// server's log lines (at the most verbose level), the command line's
+/// output (except the token, printed once by `token create`), responses or
+/// the audit log.
+#[test]
+fn secrets_never_reach_the_logs_or_responses() {
+    let dir = tempfile::tempdir().unwrap();
+    let password = "lantern orchard seventeen";
+    let wrong_password = "quartz meadow umbrella";
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut child = standards()
+            .args(args)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(text) = stdin {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    };
+    let (out, err) = run(
+        &["user", "add", "admin@example.org", "--role", "admin", "--password-stdin"],
+        Some(&format!("{password}\n")),
+    );
+    assert!(!out.contains(password) && !err.contains(password), "user add echoes nothing secret: {out}{err}");
+    let (out, _) = run(&["token", "create", "admin@example.org", "--name", "logs"], None);
+    let token = out.lines().last().unwrap().trim().to_owned();
+    assert!(token.len() >= 20, "{out}");
+    let (listed, _) = run(&["user", "list"], None);
+    assert!(!listed.contains(&token) && !listed.contains(password));
+
+    let log_path = dir.path().join("server.log");
+    let mut child = standards()
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--data-dir"])
+        .arg(dir.path())
+        .env("STANDARDS_LOG", "trace")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(std::fs::File::create(&log_path).unwrap()))
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = loop {
+        let line = lines.next().unwrap().unwrap();
+        if let Some(b) = line.strip_prefix("listening on ") {
+            break b.to_owned();
+        }
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (bodies, cookie, csrf) = rt.block_on(async {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let mut bodies = Vec::new();
+        // A failed sign-in, then a good one.
+        let mut session = String::new();
+        let mut csrf = String::new();
+        for attempt in [wrong_password, password] {
+            let form = client.get(format!("{base}/sign-in")).send().await.unwrap();
+            let pre = form.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_owned();
+            let page = form.text().await.unwrap();
+            let start = page.find("name=\"csrf\" value=\"").unwrap() + 19;
+            let token = &page[start..start + page[start..].find('"').unwrap()];
+            let body = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([("csrf", token), ("email", "admin@example.org"), ("password", attempt)])
+                .finish();
+            let r = client
+                .post(format!("{base}/sign-in"))
+                .header("cookie", &pre)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            if let Some(c) =
+                r.headers().get_all("set-cookie").iter().find(|c| c.to_str().unwrap().starts_with("session="))
+            {
+                session = c.to_str().unwrap().split(';').next().unwrap().trim_start_matches("session=").to_owned();
+            }
+            bodies.push(r.text().await.unwrap());
+        }
+        assert!(!session.is_empty(), "signed in");
+        let dashboard = client.get(format!("{base}/dashboard")).header("cookie", format!("session={session}")).send();
+        let page = dashboard.await.unwrap().text().await.unwrap();
+        let start = page.find("name=\"csrf\" value=\"").unwrap() + 19;
+        csrf.push_str(&page[start..start + page[start..].find('"').unwrap()]);
+        bodies.push(page);
+        // The token on the JSON API, the CKAN API and the audit log, and a wrong one.
+        for (path, bearer) in [
+            ("/api/v1/revisions", format!("Bearer {token}")),
+            ("/api/v1/audit", format!("Bearer {token}")),
+            ("/api/v1/audit?format=csv", format!("Bearer {token}")),
+            ("/api/3/action/organization_list", token.clone()),
+            ("/api/v1/revisions", "Bearer std_not_a_real_token_at_all".to_owned()),
+        ] {
+            let r = client.get(format!("{base}{path}")).header("authorization", bearer).send().await.unwrap();
+            bodies.push(r.text().await.unwrap());
+        }
+        let audit = client.get(format!("{base}/admin/audit?format=csv")).header("cookie", format!("session={session}"));
+        bodies.push(audit.send().await.unwrap().text().await.unwrap());
+        (bodies, session, csrf)
+    });
+    assert!(terminate(child).success());
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    assert!(logs.contains("sign-in") || logs.contains("/sign-in"), "the requests were logged: {logs:.2000}");
+    assert!(bodies.iter().any(|b| b.contains("failed-sign-in") || b.contains("sign-in-failed")), "audited");
+    for (name, secret) in [
+        ("password", password),
+        ("wrong password", wrong_password),
+        ("API token", token.as_str()),
+        ("session cookie", cookie.as_str()),
+        ("CSRF token", csrf.as_str()),
+        ("password hash", "$argon2id$"),
+    ] {
+        assert!(!logs.contains(secret), "the {name} is in the server's log");
+        for body in &bodies {
+            assert!(!body.contains(secret) || name == "CSRF token", "the {name} is in a response: {body:.3000}");
+        }
+    }
+}
