@@ -126,21 +126,28 @@ pub async fn upload(
     let mut csrf = String::new();
     let mut format = String::new();
     let mut file: Option<(String, Vec<u8>)> = None;
+    let mut too_large = false;
     loop {
         let part = match multipart.next_field().await {
             Ok(Some(part)) => part,
             Ok(None) => break,
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(WebError::BadRequest(vec![format!(
-                    "The file is too large: files of up to {} MB are accepted.",
-                    UPLOAD_LIMIT_BYTES / 1024 / 1024
-                )]));
+                too_large = true;
+                break;
             }
             Err(e) => return Err(WebError::BadRequest(vec![format!("The upload could not be read: {e}.")])),
         };
         let name = part.name().unwrap_or("").to_owned();
         let file_name = part.file_name().map(str::to_owned);
-        let bytes = part.bytes().await.map_err(|e| WebError::BadRequest(vec![format!("The upload broke off: {e}.")]))?;
+        let bytes = match part.bytes().await {
+            Ok(bytes) => bytes,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                too_large = true;
+                file = Some((file_name.unwrap_or_default(), Vec::new()));
+                break;
+            }
+            Err(e) => return Err(WebError::BadRequest(vec![format!("The upload broke off: {e}.")])),
+        };
         match name.as_str() {
             "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
             "format" => format = String::from_utf8_lossy(&bytes).into_owned(),
@@ -164,6 +171,12 @@ pub async fn upload(
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         response
     };
+    if too_large {
+        let limit = UPLOAD_LIMIT_BYTES / 1024 / 1024;
+        let mut response = fail(vec![Problem::whole_file(format!("a file of up to {limit} MB"))]);
+        *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+        return Ok(response);
+    }
     if file_name.is_empty() || bytes.is_empty() {
         return Ok(fail(vec![Problem::whole_file("a file: choose a CSV file or a spreadsheet to upload")]));
     }
@@ -183,14 +196,7 @@ pub async fn upload(
     }
     let id = state
         .store
-        .save_upload(
-            &who.email,
-            &file_name,
-            decoded.format.name(),
-            &decoded.text,
-            decoded.row_offset as i64,
-            seq,
-        )
+        .save_upload(&who.email, &file_name, decoded.format.name(), &decoded.text, decoded.row_offset as i64, seq)
         .await?;
     Ok(Redirect::to(&format!("/import/{id}")).into_response())
 }
@@ -479,11 +485,7 @@ pub async fn confirm(
                 .iter()
                 .filter(|e| touched.contains(&e.slug.as_str()))
                 .map(|e| {
-                    (
-                        e.slug.to_string(),
-                        e.owner.to_string(),
-                        Value::Object(crate::api::write::writable(e.to_json())),
-                    )
+                    (e.slug.to_string(), e.owner.to_string(), Value::Object(crate::api::write::writable(e.to_json())))
                 })
                 .collect();
             state.store.save_drafts(&drafts, &who.email).await?;
