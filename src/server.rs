@@ -73,8 +73,8 @@ pub fn app(state: AppState) -> Router {
         .on_response(DefaultOnResponse::new().level(Level::INFO));
     // Uploads are read as a stream that stops at their own limit, so the
     // person gets the upload page saying why rather than a bare 413.
-    let uploads = crate::web::upload_router()
-        .layer(axum::extract::DefaultBodyLimit::max(crate::web::upload::UPLOAD_LIMIT_BYTES));
+    let uploads =
+        crate::web::upload_router().layer(axum::extract::DefaultBodyLimit::max(crate::web::upload::UPLOAD_LIMIT_BYTES));
     api::router()
         .merge(crate::web::router())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))

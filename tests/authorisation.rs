@@ -35,6 +35,9 @@ const MATRIX: &[(&str, [&str; 5])] = &[
     ("API POST /api/v1/revisions/{id}/request-changes", ["401", "200", "200", "403", "403"]),
     ("API POST /api/v1/revisions/{id}/publish", ["401", "200", "200", "403", "403"]),
     ("API GET /api/v1/audit", ["401", "200", "403", "403", "403"]),
+    ("API POST /api/v1/organisations", ["401", "201", "403", "403", "403"]),
+    ("API PUT /api/v1/organisations/{slug}", ["401", "200", "403", "403", "403"]),
+    ("API PATCH /api/v1/organisations/{slug}", ["401", "200", "403", "403", "403"]),
     // The CKAN actions (CKAN answers a missing key with 403).
     ("CKAN package_create", ["403", "200", "200", "200", "403"]),
     ("CKAN package_update", ["403", "200", "200", "200", "403"]),
@@ -187,6 +190,17 @@ async fn attempt(s: &TestServer, c: &mut Caller, route: &str, n: usize) -> Strin
             api(s, c, "POST", &format!("/api/v1/revisions/{id}/publish"), None).await
         }
         "API GET /api/v1/audit" => api(s, c, "GET", "/api/v1/audit", None).await,
+        "API POST /api/v1/organisations" => {
+            let body = json!({"slug": slug, "name": format!("Organisation {n}"), "kind": "standards-body"});
+            api(s, c, "POST", "/api/v1/organisations", Some(body)).await
+        }
+        "API PUT /api/v1/organisations/{slug}" | "API PATCH /api/v1/organisations/{slug}" => {
+            load(&store, &json!({"organisations": [{"slug": slug, "name": format!("Body {n}"), "kind": "supplier"}]}))
+                .await;
+            let method = if route.starts_with("API PUT") { "PUT" } else { "PATCH" };
+            let body = json!({"name": format!("Renamed {n}"), "kind": "supplier"});
+            api(s, c, method, &format!("/api/v1/organisations/{slug}"), Some(body)).await
+        }
         "CKAN package_create" => {
             let body = json!({"name": slug, "title": "By CKAN", "owner_org": "prsb",
                               "standard_category": "record-standards", "status": "draft-in-progress"});

@@ -272,3 +272,110 @@ on_both_stores!(passwords_sign_in_and_lock_out, |backend| async move {
     assert!(!dump.contains(good));
     ts.finish().await;
 });
+
+on_both_stores!(writes_answer_as_the_openapi_document_says_and_admins_manage_organisations, |backend| async move {
+    let (s, t) = server(backend).await;
+    let doc = s.get_json("/api/v1/openapi.json").await;
+    for (path, method) in [
+        ("/api/v1/standards", "post"),
+        ("/api/v1/standards/{slug}", "put"),
+        ("/api/v1/standards/{slug}", "patch"),
+        ("/api/v1/standards/{slug}", "delete"),
+        ("/api/v1/revisions", "get"),
+        ("/api/v1/revisions/{id}", "get"),
+        ("/api/v1/revisions/{id}/{step}", "post"),
+        ("/api/v1/audit", "get"),
+        ("/api/v1/organisations", "post"),
+        ("/api/v1/organisations/{slug}", "put"),
+        ("/api/v1/organisations/{slug}", "patch"),
+    ] {
+        assert!(doc["paths"][path].get(method).is_some(), "{method} {path} is documented");
+    }
+    // Bodies clients send, and what they get back.
+    let body = new_entry("documented", "prsb");
+    common::check_schema(&doc, "EntryInput", &body);
+    common::check_schema(&doc, "EntryPatch", &json!({"summary": "Only this."}));
+    let (status, created) = send(&s, "POST", "/api/v1/standards", Some(&t.editor), Some(body)).await;
+    assert_eq!(status, 201);
+    common::check_schema(&doc, "Entry", &created);
+    let (status, draft) = send(&s, "POST", "/api/v1/standards", Some(&t.own), Some(new_entry("drafted", "prsb"))).await;
+    assert_eq!(status, 202);
+    common::check_schema(&doc, "Revision", &draft);
+    let id = draft["id"].as_str().unwrap();
+    let (_, submitted) = send(&s, "POST", &format!("/api/v1/revisions/{id}/submit"), Some(&t.own), None).await;
+    common::check_schema(&doc, "Revision", &submitted);
+    let (_, list) = send(&s, "GET", "/api/v1/revisions", Some(&t.editor), None).await;
+    for r in list["results"].as_array().unwrap() {
+        common::check_schema(&doc, "Revision", r);
+    }
+    let (_, audit) = send(&s, "GET", "/api/v1/audit", Some(&t.admin), None).await;
+    assert!(!audit["results"].as_array().unwrap().is_empty());
+    for e in audit["results"].as_array().unwrap() {
+        common::check_schema(&doc, "AuditEvent", e);
+    }
+
+    // Organisations: administrators only, checked as an import checks them.
+    let org = json!({"slug": "new-body", "name": "New Standards Body", "kind": "standards-body",
+                     "description": "Writes standards.", "url": "https://example.org/"});
+    common::check_schema(&doc, "OrganisationInput", &org);
+    assert_eq!(send(&s, "POST", "/api/v1/organisations", None, Some(org.clone())).await.0, 401);
+    assert_eq!(send(&s, "POST", "/api/v1/organisations", Some(&t.editor), Some(org.clone())).await.0, 403);
+    assert_eq!(send(&s, "POST", "/api/v1/organisations", Some(&t.own), Some(org.clone())).await.0, 403);
+    let (status, made) = send(&s, "POST", "/api/v1/organisations", Some(&t.admin), Some(org.clone())).await;
+    assert_eq!(status, 201, "{made}");
+    common::check_schema(&doc, "Organisation", &made);
+    assert_eq!(s.get_json("/api/v1/organisations/new-body").await["name"], "New Standards Body");
+    assert_eq!(send(&s, "POST", "/api/v1/organisations", Some(&t.admin), Some(org.clone())).await.0, 409);
+    let (status, bad) = send(
+        &s,
+        "POST",
+        "/api/v1/organisations",
+        Some(&t.admin),
+        Some(json!({"slug": "Bad Slug!", "name": "", "kind": "guild"})),
+    )
+    .await;
+    assert_eq!(status, 422, "{bad}");
+    let named: Vec<&str> =
+        bad["invalid-params"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert!(named.contains(&"slug") && named.contains(&"kind"), "{named:?}");
+
+    let (status, patched) =
+        send(&s, "PATCH", "/api/v1/organisations/new-body", Some(&t.admin), Some(json!({"name": "Renamed Body"})))
+            .await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(
+        (patched["name"].as_str(), patched["url"].as_str()),
+        (Some("Renamed Body"), Some("https://example.org/"))
+    );
+    assert_eq!(send(&s, "PATCH", "/api/v1/organisations/nobody-here", Some(&t.admin), Some(json!({}))).await.0, 404);
+    let (status, replaced) = send(
+        &s,
+        "PUT",
+        "/api/v1/organisations/new-body",
+        Some(&t.admin),
+        Some(json!({"name": "Replaced Body", "kind": "standards-body"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{replaced}");
+    assert!(replaced["url"].is_null(), "PUT replaces the whole record: {replaced}");
+    assert_eq!(
+        send(&s, "PUT", "/api/v1/organisations/new-body", Some(&t.admin), Some(json!({"slug": "other"}))).await.0,
+        422
+    );
+    let (status, _) = send(
+        &s,
+        "PUT",
+        "/api/v1/organisations/made-by-put",
+        Some(&t.admin),
+        Some(json!({"name": "Made By Put", "kind": "supplier"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    // The public changes feed carries the organisation, by whom.
+    let changes = s.get_json("/api/v1/changes?limit=1000").await;
+    common::check_schema(&doc, "ChangeList", &changes);
+    assert!(changes["results"].as_array().unwrap().iter().any(|c| c["entity"] == "organisation"
+        && c["actor"] == "admin@example.org"
+        && c["after"]["name"] == "Replaced Body"));
+    s.stop().await;
+});

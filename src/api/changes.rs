@@ -6,7 +6,9 @@ use serde_json::json;
 use super::params::Params;
 use super::{AppState, Problem, json_with_etag};
 
-const PUBLIC: [&str; 6] = ["entry", "organisation", "term", "guide", "page", "glossary"];
+/// The entities the public feed carries: catalogue records and content,
+/// never people, tokens or drafts.
+pub(crate) const PUBLIC: [&str; 6] = ["entry", "organisation", "term", "guide", "page", "glossary"];
 
 /// The changes log after a sequence number: followers, feeds and audits
 /// read it in pages.

@@ -1,7 +1,7 @@
 //! The JSON API, version 1: read access to the catalogue, with
 //! problem+json errors, ETags and an OpenAPI document.
 
-mod changes;
+pub(crate) mod changes;
 mod health;
 mod openapi;
 mod organisations;
@@ -69,8 +69,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/revisions/{id}", get(write::revision))
         .route("/api/v1/revisions/{id}/{step}", axum::routing::post(write::step))
         .route("/api/v1/audit", get(write::audit))
-        .route("/api/v1/organisations", get(organisations::list))
-        .route("/api/v1/organisations/{slug}", get(organisations::show))
+        .route("/api/v1/organisations", get(organisations::list).post(organisations::create))
+        .route(
+            "/api/v1/organisations/{slug}",
+            get(organisations::show).put(organisations::replace).patch(organisations::replace),
+        )
         .route("/api/v1/vocabularies", get(vocabularies::list))
         .route("/api/v1/search", get(search::search))
         .route("/api/v1/suggest", get(search::suggest))

@@ -85,6 +85,43 @@ fn problem_response(description: &str) -> Value {
            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
 }
 
+/// A write with a bearer token: the body's schema, the answers it gives
+/// when it works, and the refusals besides 401 and 403.
+fn write_operation(summary: &str, id: &str, body: &str, ok: &[(&str, &str, &str)], refusals: &[(&str, &str)]) -> Value {
+    let mut responses = Map::new();
+    for (status, description, schema) in ok {
+        responses.insert(
+            status.to_string(),
+            json!({"description": description,
+                   "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}}),
+        );
+    }
+    responses.insert("400".into(), problem_response("The body is not a JSON object"));
+    responses.insert("401".into(), problem_response("No valid token"));
+    responses.insert("403".into(), problem_response("The token's owner may not make this change"));
+    for (status, description) in refusals {
+        responses.insert(status.to_string(), problem_response(description));
+    }
+    json!({"summary": summary, "operationId": id, "security": [{"bearer": []}],
+           "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{body}")}}}},
+           "responses": responses})
+}
+
+fn with_slug(mut operation: Value) -> Value {
+    operation["parameters"] = json!([{"name": "slug", "in": "path", "required": true, "schema": {"type": "string"}}]);
+    operation
+}
+
+/// What a write sends: the shape GET returns, with only the fields a
+/// record cannot do without required (`id` and times are the store's and
+/// are ignored); for a PATCH, none.
+fn input_schema(fields: &[FieldSpec], description: &str, patch: bool) -> Value {
+    let mut schema = record_schema(fields, description);
+    let required: Vec<&str> = fields.iter().filter(|f| f.required && !patch).map(|f| f.name).collect();
+    schema["required"] = json!(required);
+    schema
+}
+
 fn build() -> Value {
     let not_modified = json!({"description": "The client's copy (If-None-Match) is current."});
     let term = json!({"type": "object", "required": ["slug", "label", "description", "aliases"], "additionalProperties": false,
@@ -105,7 +142,11 @@ fn build() -> Value {
           "parameters": entry_parameters(None, EntrySort::NAMES),
           "responses": {"200": json_response("A page of entries", "EntryList"), "304": not_modified,
                         "400": problem_response("A parameter is unknown or has a value that is not allowed")}
-        }},
+        }, "post": write_operation(
+            "Add an entry: published at once for editors and administrators, a draft for review for a publisher of the owner",
+            "createEntry", "EntryInput", &[("201", "Published", "Entry"), ("202", "Saved as a draft for review", "Revision")],
+            &[("409", "An entry has this slug"), ("422", "A field is not valid; each is named in invalid-params")],
+        )},
         "/api/v1/search": {"get": {
           "summary": "Search entries: free text with typo tolerance, synonyms and phrases in quotes, with facet counts",
           "operationId": "search",
@@ -137,6 +178,70 @@ fn build() -> Value {
           "parameters": [{"name": "slug", "in": "path", "required": true, "schema": {"type": "string"}}],
           "responses": {"200": json_response("The entry", "Entry"), "304": not_modified,
                         "404": problem_response("No entry has this slug")}
+        },
+        "put": with_slug(write_operation(
+            "Create or replace an entry, in the shape GET returns (publishers: a draft for review)",
+            "replaceEntry", "EntryInput",
+            &[("200", "Replaced", "Entry"), ("201", "Created", "Entry"), ("202", "Saved as a draft for review", "Revision")],
+            &[("422", "A field is not valid, or the body's slug is not the address's")],
+        )),
+        "patch": with_slug(write_operation(
+            "Change the fields given (publishers: over their open draft, as a draft for review)",
+            "patchEntry", "EntryPatch", &[("200", "Changed", "Entry"), ("202", "Saved as a draft for review", "Revision")],
+            &[("404", "No entry has this slug"), ("422", "A field is not valid")],
+        )),
+        "delete": {
+          "summary": "Delete an entry (editors and administrators); refused while other entries link to it",
+          "operationId": "deleteEntry", "security": [{"bearer": []}],
+          "parameters": [{"name": "slug", "in": "path", "required": true, "schema": {"type": "string"}}],
+          "responses": {"204": {"description": "Deleted"}, "401": problem_response("No valid token"),
+                        "403": problem_response("The token's owner may not delete entries"),
+                        "404": problem_response("No entry has this slug"),
+                        "409": problem_response("Other entries link to this one")}
+        }},
+        "/api/v1/revisions": {"get": {
+          "summary": "Drafts and submissions the caller may see (editors: all; publishers: their organisation's)",
+          "operationId": "listRevisions", "security": [{"bearer": []}],
+          "parameters": [
+            {"name": "state", "in": "query", "schema": {"enum": ["draft", "submitted", "changes-requested", "published", "withdrawn"]}},
+            {"name": "entry", "in": "query", "schema": {"type": "string"}, "description": "An entry's slug"}
+          ],
+          "responses": {"200": {"description": "Revisions, newest first", "content": {"application/json": {"schema": {
+                          "type": "object", "required": ["results"],
+                          "properties": {"results": {"type": "array", "items": {"$ref": "#/components/schemas/Revision"}}}}}}},
+                        "400": problem_response("Bad parameters"), "401": problem_response("No valid token")}
+        }},
+        "/api/v1/revisions/{id}": {"get": {
+          "summary": "One revision, with its document",
+          "operationId": "getRevision", "security": [{"bearer": []}],
+          "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+          "responses": {"200": {"description": "The revision", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Revision"}}}},
+                        "401": problem_response("No valid token"), "403": problem_response("Another organisation's draft"),
+                        "404": problem_response("No revision has this id")}
+        }},
+        "/api/v1/revisions/{id}/{step}": {"post": {
+          "summary": "Move a revision on: submit or withdraw (its organisation's publishers), request-changes (with a comment) or publish (editors)",
+          "operationId": "moveRevision", "security": [{"bearer": []}],
+          "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+                         {"name": "step", "in": "path", "required": true, "schema": {"enum": ["submit", "withdraw", "request-changes", "publish"]}}],
+          "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object",
+                          "properties": {"comment": {"type": "string", "description": "What needs to change (required for request-changes)"}}}}}},
+          "responses": {"200": {"description": "The revision after the step", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Revision"}}}},
+                        "401": problem_response("No valid token"), "403": problem_response("Not allowed this step"),
+                        "404": problem_response("No revision has this id, or no such step"),
+                        "409": problem_response("The revision is not in a state that allows this step"),
+                        "422": problem_response("A comment is needed, or the document is no longer valid")}
+        }},
+        "/api/v1/audit": {"get": {
+          "summary": "The audit log (administrators): sign-ins, failures, token use, refusals; JSON or CSV",
+          "operationId": "listAudit", "security": [{"bearer": []}],
+          "parameters": [{"name": "event", "in": "query", "schema": {"type": "string"}},
+                         {"name": "actor", "in": "query", "schema": {"type": "string"}},
+                         {"name": "format", "in": "query", "schema": {"enum": ["json", "csv"]}}],
+          "responses": {"200": {"description": "Events, newest first", "content": {"text/csv": {"schema": {"type": "string"}},
+                          "application/json": {"schema": {"type": "object", "required": ["results"],
+                            "properties": {"results": {"type": "array", "items": {"$ref": "#/components/schemas/AuditEvent"}}}}}}},
+                        "401": problem_response("No valid token"), "403": problem_response("Not an administrator")}
         }},
         "/api/v1/organisations": {"get": {
           "summary": "List organisations",
@@ -147,14 +252,28 @@ fn build() -> Value {
           ],
           "responses": {"200": json_response("A page of organisations", "OrganisationList"), "304": not_modified,
                         "400": problem_response("Bad parameters")}
-        }},
+        }, "post": write_operation(
+            "Add an organisation (administrators)", "createOrganisation", "OrganisationInput",
+            &[("201", "Created", "Organisation")],
+            &[("409", "An organisation has this slug"), ("422", "A field is not valid")],
+        )},
         "/api/v1/organisations/{slug}": {"get": {
           "summary": "One organisation",
           "operationId": "getOrganisation",
           "parameters": [{"name": "slug", "in": "path", "required": true, "schema": {"type": "string"}}],
           "responses": {"200": json_response("The organisation", "Organisation"), "304": not_modified,
                         "404": problem_response("No organisation has this slug")}
-        }},
+        },
+        "put": with_slug(write_operation(
+            "Create or replace an organisation (administrators)", "replaceOrganisation", "OrganisationInput",
+            &[("200", "Replaced", "Organisation"), ("201", "Created", "Organisation")],
+            &[("422", "A field is not valid, or the body's slug is not the address's")],
+        )),
+        "patch": with_slug(write_operation(
+            "Change the fields given (administrators)", "patchOrganisation", "OrganisationPatch",
+            &[("200", "Changed", "Organisation")],
+            &[("404", "No organisation has this slug"), ("422", "A field is not valid")],
+        ))},
         "/api/v1/vocabularies": {"get": {
           "summary": "Care settings, topics, categories, technologies, statuses and types",
           "operationId": "listVocabularies",
@@ -182,12 +301,31 @@ fn build() -> Value {
         "Organisation": record_schema(ORGANISATION_FIELDS, "A publisher, standards body, regulator, supplier or care provider."),
         "EntryList": page_schema("Entry"),
         "OrganisationList": page_schema("Organisation"),
+        "EntryInput": input_schema(ENTRY_FIELDS, "An entry to write, in the shape GET returns.", false),
+        "EntryPatch": input_schema(ENTRY_FIELDS, "Any of an entry's fields; the others stay as they are.", true),
+        "OrganisationInput": input_schema(ORGANISATION_FIELDS, "An organisation to write, in the shape GET returns.", false),
+        "OrganisationPatch": input_schema(ORGANISATION_FIELDS, "Any of an organisation's fields; the others stay as they are.", true),
+        "Revision": {"type": "object", "additionalProperties": false,
+          "required": ["id", "entry", "number", "state", "organisation", "author", "comment", "reviewer", "created_at", "updated_at", "document"],
+          "properties": {"id": {"type": "string"}, "entry": {"type": "string", "description": "The entry's slug"},
+                         "number": {"type": "integer", "minimum": 1},
+                         "state": {"enum": ["draft", "submitted", "changes-requested", "published", "withdrawn"]},
+                         "organisation": {"type": "string"}, "author": {"type": "string"},
+                         "comment": {"type": ["string", "null"], "description": "The editor's request for changes"},
+                         "reviewer": {"type": ["string", "null"]},
+                         "created_at": {"type": "string"}, "updated_at": {"type": "string"},
+                         "document": {"type": "object", "description": "The entry as it would be published"}}},
+        "AuditEvent": {"type": "object", "additionalProperties": false,
+          "required": ["seq", "at", "actor", "event", "outcome", "detail", "address"],
+          "properties": {"seq": {"type": "integer"}, "at": {"type": "string"}, "actor": {"type": "string"},
+                         "event": {"type": "string"}, "outcome": {"type": "string"}, "detail": {"type": "string"},
+                         "address": {"type": ["string", "null"]}}},
         "Term": term,
         "Vocabularies": {"type": "object", "additionalProperties": {"type": "array", "items": {"$ref": "#/components/schemas/Term"}},
                          "required": ["care_setting", "topic", "category", "technology", "synonym", "status", "type"]},
         "Change": {"type": "object", "additionalProperties": false,
                    "required": ["seq", "entity", "entity_id", "action", "actor", "at", "before", "after"],
-                   "properties": {"seq": {"type": "integer"}, "entity": {"enum": ["entry", "organisation", "term"]},
+                   "properties": {"seq": {"type": "integer"}, "entity": {"enum": crate::api::changes::PUBLIC},
                                   "entity_id": {"type": "string"}, "action": {"enum": ["create", "update", "delete"]},
                                   "actor": {"type": "string"}, "at": {"type": "string", "format": "date-time"},
                                   "before": {"type": ["object", "null"]}, "after": {"type": ["object", "null"]}}},

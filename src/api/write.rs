@@ -45,14 +45,14 @@ pub async fn bearer(
 }
 
 /// The caller, or an audited 401 when there are no credentials.
-async fn required(state: &AppState, who: Option<Principal>, doing: &str) -> Result<Principal, Problem> {
+pub(crate) async fn required(state: &AppState, who: Option<Principal>, doing: &str) -> Result<Principal, Problem> {
     match who {
         Some(who) => Ok(who),
         None => Err(refusal(state, None, Refusal::SignInNeeded, doing).await),
     }
 }
 
-fn slug_mismatch(detail: String) -> Problem {
+pub(crate) fn slug_mismatch(detail: String) -> Problem {
     Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "slug-mismatch", "Slug differs", detail)
 }
 
@@ -71,14 +71,19 @@ pub async fn refusal(state: &AppState, who: Option<&Principal>, refusal: Refusal
     }
 }
 
-async fn allow(state: &AppState, who: Option<&Principal>, what: Permission<'_>, doing: &str) -> Result<Grant, Problem> {
+pub(crate) async fn allow(
+    state: &AppState,
+    who: Option<&Principal>,
+    what: Permission<'_>,
+    doing: &str,
+) -> Result<Grant, Problem> {
     match authorise(who, what) {
         Ok(grant) => Ok(grant),
         Err(r) => Err(refusal(state, who, r, doing).await),
     }
 }
 
-fn unprocessable(problems: Vec<import::Problem>) -> Problem {
+pub(crate) fn unprocessable(problems: Vec<import::Problem>) -> Problem {
     let invalid: Vec<InvalidParam> = problems
         .iter()
         .map(|p| InvalidParam {
@@ -105,14 +110,14 @@ pub async fn check_entry(state: &AppState, document: Map<String, Value>) -> Resu
     }
 }
 
-fn body_object(body: &[u8]) -> Result<Map<String, Value>, Problem> {
+pub(crate) fn body_object(body: &[u8]) -> Result<Map<String, Value>, Problem> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(Problem::new(
             StatusCode::BAD_REQUEST,
             "invalid-body",
             "Invalid body",
-            "Send one entry as a JSON object.",
+            "Send one record as a JSON object.",
         )),
         Err(e) => Err(Problem::new(
             StatusCode::BAD_REQUEST,

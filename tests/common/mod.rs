@@ -159,3 +159,13 @@ macro_rules! on_both_stores {
         }
     };
 }
+
+/// Validates `instance` against a schema in the OpenAPI document.
+pub fn check_schema(doc: &serde_json::Value, schema: &str, instance: &serde_json::Value) {
+    let root = serde_json::json!({"$schema": "https://json-schema.org/draft/2020-12/schema",
+                      "$ref": format!("#/components/schemas/{schema}"), "components": doc["components"]});
+    let validator = jsonschema::validator_for(&root).unwrap();
+    let errors: Vec<String> =
+        validator.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+    assert!(errors.is_empty(), "{schema}: {errors:#?}");
+}
