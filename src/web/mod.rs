@@ -6,6 +6,7 @@
 pub mod account;
 pub mod assets;
 pub mod glossary;
+mod manage;
 pub mod markdown;
 mod pages;
 mod publish;
@@ -143,6 +144,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/audit", get(publish::audit))
         .route("/import/template.csv", get(upload::template))
         .route("/import/{id}", get(upload::preview).post(upload::confirm))
+        .merge(manage::router())
 }
 
 /// Spreadsheet uploads, which take larger bodies than other requests.
