@@ -46,7 +46,15 @@ async fn upload(b: &mut Browser, name: &str, bytes: Vec<u8>) -> Answer {
 async fn decide(b: &mut Browser, path: &str, action: &str) -> Answer {
     let preview = b.get(path).await;
     let csrf = Browser::csrf(&preview.body);
-    b.post(path, &[("csrf", &csrf), ("action", action)]).await
+    let digest = digest(&preview.body);
+    b.post(path, &[("csrf", &csrf), ("digest", &digest), ("action", action)]).await
+}
+
+/// The fingerprint of what a preview showed, which its confirm sends back.
+fn digest(page: &str) -> String {
+    let field = "name=\"digest\" value=\"";
+    let start = page.find(field).expect("a digest field") + field.len();
+    page[start..start + page[start..].find('"').unwrap()].to_owned()
 }
 
 const GOOD_CSV: &str = "slug,title,type,status,owner,category,summary,care_settings\n\
@@ -275,7 +283,19 @@ async fn a_change_made_after_the_preview_is_shown_before_anything_is_saved() {
     let sent = upload(&mut b, "referrals.csv", GOOD_CSV.as_bytes().to_vec()).await;
     let preview = b.get(&sent.location).await;
     let csrf = Browser::csrf(&preview.body);
-    // Someone else changes the directory meanwhile.
+    let seen = digest(&preview.body);
+    // A change elsewhere that does not alter what the upload does is no reason to stop.
+    load(
+        &s.test_store.store,
+        &serde_json::json!({"entries": [{
+        "slug": "pds-fhir", "title": "Personal Demographics Service FHIR API", "type": "api", "owner": "nhs-england",
+        "status": "active", "category": "technical-standards-and-specifications",
+        "summary": "Changed elsewhere."}]}),
+    )
+    .await;
+    let again = b.get(&sent.location).await;
+    assert_eq!(digest(&again.body), seen, "the preview is the same");
+    // Someone else changes an entry the upload changes.
     load(
         &s.test_store.store,
         &serde_json::json!({"entries": [{
@@ -284,12 +304,13 @@ async fn a_change_made_after_the_preview_is_shown_before_anything_is_saved() {
         "summary": "Changed by someone else."}]}),
     )
     .await;
-    let first = b.post(&sent.location, &[("csrf", &csrf), ("action", "confirm")]).await;
+    let first = b.post(&sent.location, &[("csrf", &csrf), ("digest", &seen), ("action", "confirm")]).await;
     assert_eq!(first.status, 409, "{}", first.body);
     assert!(first.body.contains("The directory changed"), "{}", first.body);
     assert!(first.body.contains("Changed by someone else."), "the preview is made again: {}", first.body);
     assert_eq!(s.get("/standards/new-referrals").await.status(), 404);
-    let second = b.post(&sent.location, &[("csrf", &csrf), ("action", "confirm")]).await;
+    let second =
+        b.post(&sent.location, &[("csrf", &csrf), ("digest", &digest(&first.body)), ("action", "confirm")]).await;
     assert_eq!(second.status, 200, "{}", second.body);
     assert_eq!(s.get("/standards/new-referrals").await.status(), 200);
     s.stop().await;
@@ -352,6 +373,11 @@ async fn uploads_need_a_signed_in_person_a_csrf_token_and_their_own_upload() {
     assert_eq!(publisher.get(&sent.location).await.status, 404);
     let csrf = Browser::csrf(&publisher.get("/import").await.body);
     assert_eq!(publisher.post(&sent.location, &[("csrf", &csrf), ("action", "confirm")]).await.status, 404);
+    // A confirm without the preview's fingerprint shows the preview again.
+    let csrf = Browser::csrf(&editor.get("/import").await.body);
+    let blind = editor.post(&sent.location, &[("csrf", &csrf), ("action", "confirm")]).await;
+    assert_eq!(blind.status, 409);
+    assert_eq!(s.get("/standards/new-referrals").await.status(), 404);
     assert_eq!(nobody.get(&sent.location).await.status, 303);
     assert_eq!(s.get("/standards/new-referrals").await.status(), 404);
 

@@ -17,8 +17,6 @@ pub struct Upload {
     pub content: String,
     /// Empty rows above a workbook's table.
     pub row_offset: i64,
-    /// The changes log's position when the preview was made.
-    pub seq: i64,
     pub created_at: String,
 }
 
@@ -35,7 +33,6 @@ impl Store {
         format: &str,
         content: &str,
         row_offset: i64,
-        seq: i64,
     ) -> anyhow::Result<String> {
         let at = now();
         let id = uuid::Uuid::new_v4().to_string();
@@ -45,8 +42,8 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "INSERT INTO uploads (id, author, file_name, format, content, row_offset, seq, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO uploads (id, author, file_name, format, content, row_offset, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&id)
         .bind(author)
@@ -54,7 +51,6 @@ impl Store {
         .bind(format)
         .bind(content)
         .bind(row_offset)
-        .bind(seq)
         .bind(at.to_rfc3339())
         .execute(&mut *tx)
         .await?;
@@ -65,7 +61,7 @@ impl Store {
     /// An upload that has not expired.
     pub async fn upload(&self, id: &str) -> anyhow::Result<Option<Upload>> {
         let row = sqlx::query(
-            "SELECT id, author, file_name, format, content, row_offset, seq, created_at FROM uploads \
+            "SELECT id, author, file_name, format, content, row_offset, created_at FROM uploads \
              WHERE id = $1 AND created_at >= $2",
         )
         .bind(id)
@@ -79,15 +75,8 @@ impl Store {
             format: r.get(3),
             content: r.get(4),
             row_offset: r.get(5),
-            seq: r.get(6),
-            created_at: r.get(7),
+            created_at: r.get(6),
         }))
-    }
-
-    /// Moves an upload's preview position on (after a fresh preview).
-    pub async fn renew_upload(&self, id: &str, seq: i64) -> anyhow::Result<()> {
-        sqlx::query("UPDATE uploads SET seq = $2 WHERE id = $1").bind(id).bind(seq).execute(&self.pool).await?;
-        Ok(())
     }
 
     pub async fn delete_upload(&self, id: &str) -> anyhow::Result<()> {

@@ -72,6 +72,54 @@ pub struct Changed {
     pub differences: Vec<Difference>,
 }
 
+/// What an upload would do, as the preview shows it.
+#[derive(Default)]
+pub struct Outcome {
+    pub created: Vec<Created>,
+    pub changed: Vec<Changed>,
+    pub unchanged: usize,
+    pub others: Vec<String>,
+    pub drafts: bool,
+}
+
+impl Outcome {
+    /// Nothing to save.
+    pub fn is_empty(&self) -> bool {
+        self.created.is_empty() && self.changed.is_empty() && self.others.is_empty()
+    }
+
+    /// A fingerprint of exactly what the person saw: the confirm goes
+    /// ahead only when the upload would still do just that.
+    fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        let mut put = |text: &str| {
+            h.update(text.as_bytes());
+            h.update([0]);
+        };
+        put(if self.drafts { "drafts" } else { "publish" });
+        for c in &self.created {
+            put(&c.slug);
+            put(&c.title);
+            put(&c.owner);
+        }
+        put("changed");
+        for c in &self.changed {
+            put(&c.slug);
+            for d in &c.differences {
+                put(&d.field);
+                put(&d.before);
+                put(&d.after);
+            }
+        }
+        put(&self.unchanged.to_string());
+        for o in &self.others {
+            put(o);
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
 // ---------------------------------------------------------------- the form
 
 #[derive(Template)]
@@ -190,13 +238,12 @@ pub async fn upload(
         Ok(d) => d,
         Err(p) => return Ok(fail(vec![p])),
     };
-    let seq = state.store.last_change_seq().await?;
     if let Err(problems) = check(&state, &who, &decoded).await? {
         return Ok(fail(problems));
     }
     let id = state
         .store
-        .save_upload(&who.email, &file_name, decoded.format.name(), &decoded.text, decoded.row_offset as i64, seq)
+        .save_upload(&who.email, &file_name, decoded.format.name(), &decoded.text, decoded.row_offset as i64)
         .await?;
     Ok(Redirect::to(&format!("/import/{id}")).into_response())
 }
@@ -295,13 +342,10 @@ struct PreviewPage {
     id: String,
     file_name: String,
     format: &'static str,
-    drafts: bool,
     moved_on: bool,
     problems: Vec<ProblemRow>,
-    created: Vec<Created>,
-    changed: Vec<Changed>,
-    unchanged: usize,
-    others: Vec<String>,
+    o: Outcome,
+    digest: String,
 }
 
 async fn preview_page(
@@ -321,28 +365,18 @@ async fn preview_page(
         id: upload.id.clone(),
         file_name: upload.file_name.clone(),
         format: format_label(decoded.format),
-        drafts: false,
         moved_on,
         problems: Vec::new(),
-        created: Vec::new(),
-        changed: Vec::new(),
-        unchanged: 0,
-        others: Vec::new(),
+        o: Outcome::default(),
+        digest: String::new(),
     };
-    let seq = state.store.last_change_seq().await?;
     match check(state, who, &decoded).await? {
         Err(problems) => page.problems = problems.iter().map(ProblemRow::from).collect(),
         Ok(plan) => {
-            page.drafts = plan.grant == Grant::Draft;
-            let (created, changed, unchanged) = entry_changes(state, &plan.set.entries).await?;
-            (page.created, page.changed, page.unchanged) = (created, changed, unchanged);
-            if plan.grant == Grant::Publish {
-                let summary = dry_run(state, &plan.set, who).await?;
-                page.others = other_changes(&summary);
-            }
+            page.o = outcome(state, who, &plan).await?;
+            page.digest = page.o.digest();
         }
     }
-    state.store.renew_upload(&upload.id, seq).await?;
     let mut response = html(&page);
     if moved_on {
         *response.status_mut() = StatusCode::CONFLICT;
@@ -359,6 +393,15 @@ fn format_label(format: Format) -> &'static str {
         Format::Json => "a catalogue JSON file",
         Format::Ckan => "CKAN package_search responses",
     }
+}
+
+/// What a checked upload would do: for editors, the whole write is tried
+/// in the store and rolled back, so its constraints are checked too.
+async fn outcome(state: &AppState, who: &Principal, plan: &Plan) -> Result<Outcome, WebError> {
+    let (created, changed, unchanged) = entry_changes(state, &plan.set.entries).await?;
+    let drafts = plan.grant == Grant::Draft;
+    let others = if drafts { Vec::new() } else { other_changes(&dry_run(state, &plan.set, who).await?) };
+    Ok(Outcome { created, changed, unchanged, others, drafts })
 }
 
 /// Entries the upload would create, the fields it would change in others,
@@ -432,15 +475,12 @@ pub async fn preview(
 struct DonePage {
     l: Layout,
     file_name: String,
-    drafts: bool,
-    created: Vec<Created>,
-    changed: Vec<Changed>,
-    unchanged: usize,
-    others: Vec<String>,
+    o: Outcome,
 }
 
-/// Confirms (or cancels) an upload. When the directory changed since the
-/// preview, the new preview is shown instead, to be checked again.
+/// Confirms (or cancels) an upload. When the upload would now do anything
+/// other than what its preview showed (someone changed the directory
+/// meanwhile), the new preview is shown instead, to be checked again.
 pub async fn confirm(
     State(state): State<AppState>,
     Extension(session): Extension<CurrentSession>,
@@ -456,15 +496,14 @@ pub async fn confirm(
         state.store.delete_upload(&id).await?;
         return Ok(Redirect::to("/import").into_response());
     }
-    if state.store.last_change_seq().await? != upload.seq {
-        return preview_page(&state, &session, &headers, &upload, true).await;
-    }
     let plan = match check(&state, &who, &decoded(&upload)).await? {
         Ok(plan) => plan,
-        Err(_) => return preview_page(&state, &session, &headers, &upload, false).await,
+        Err(_) => return preview_page(&state, &session, &headers, &upload, true).await,
     };
-    let (created, changed, unchanged) = entry_changes(&state, &plan.set.entries).await?;
-    let mut others = Vec::new();
+    let mut o = outcome(&state, &who, &plan).await?;
+    if o.digest() != field(&form, "digest") {
+        return preview_page(&state, &session, &headers, &upload, true).await;
+    }
     match plan.grant {
         Grant::Publish => {
             let summary = match state.store.apply(&plan.set, &who.email, false, None).await {
@@ -473,12 +512,12 @@ pub async fn confirm(
                 Err(e) => return Err(WebError::BadRequest(vec![e.to_string()])),
             };
             state.after_write().await?;
-            others = other_changes(&summary);
+            o.others = other_changes(&summary);
         }
         Grant::Draft => {
             // Entries the upload leaves as they are need no draft.
             let touched: Vec<&str> =
-                created.iter().map(|c| c.slug.as_str()).chain(changed.iter().map(|c| c.slug.as_str())).collect();
+                o.created.iter().map(|c| c.slug.as_str()).chain(o.changed.iter().map(|c| c.slug.as_str())).collect();
             let drafts: Vec<(String, String, Value)> = plan
                 .set
                 .entries
@@ -495,20 +534,12 @@ pub async fn confirm(
     let detail = format!(
         "{}: {} created, {} changed, {} unchanged{}",
         upload.file_name,
-        created.len(),
-        changed.len(),
-        unchanged,
-        if plan.grant == Grant::Draft { " (as drafts for review)" } else { "" }
+        o.created.len(),
+        o.changed.len(),
+        o.unchanged,
+        if o.drafts { " (as drafts for review)" } else { "" }
     );
     state.store.audit(&who.email, "import", "ok", &detail, None).await?;
     let l = layout(&headers, &state, &format!("/import/{id}"), &format!("{} is uploaded", upload.file_name));
-    Ok(html(&DonePage {
-        l,
-        file_name: upload.file_name,
-        drafts: plan.grant == Grant::Draft,
-        created,
-        changed,
-        unchanged,
-        others,
-    }))
+    Ok(html(&DonePage { l, file_name: upload.file_name, o }))
 }

@@ -1,8 +1,6 @@
 -- Spreadsheets uploaded in the browser and previewed, waiting for the
 -- person who uploaded them to confirm or cancel. The content is kept as
--- text (XLSX is converted to CSV on upload); `seq` is the changes log's
--- position when the preview was made, so a confirm can tell that the
--- directory changed since.
+-- text (XLSX is converted to CSV on upload).
 CREATE TABLE uploads (
     id TEXT PRIMARY KEY,
     author TEXT NOT NULL,
@@ -12,7 +10,6 @@ CREATE TABLE uploads (
     -- Empty rows above a workbook's table, to number rows as the
     -- spreadsheet program does.
     row_offset INTEGER NOT NULL,
-    seq BIGINT NOT NULL,
     created_at TEXT NOT NULL
 );
 CREATE INDEX uploads_by_author ON uploads (author);
