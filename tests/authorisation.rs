@@ -61,6 +61,17 @@ const MATRIX: &[(&str, [&str; 5])] = &[
     ("GET /admin/audit", ["303 /sign-in", "200", "403", "403", "403"]),
     ("GET /import", ["303 /sign-in", "200", "200", "200", "200"]),
     ("POST /import", ["403", "303 /import/", "303 /import/", "303 /import/", "422"]),
+    ("GET /manage", ["303 /sign-in", "200", "200", "403", "403"]),
+    ("POST /manage/organisations/new", ["303 /sign-in", "303 /organisations/", "403", "403", "403"]),
+    ("POST /manage/organisations/{slug}", ["303 /sign-in", "303 /organisations/", "403", "403", "403"]),
+    ("POST /manage/guides/new", ["303 /sign-in", "303 /guides/", "303 /guides/", "403", "403"]),
+    ("POST /manage/guides/{slug}", ["303 /sign-in", "303 /guides/", "303 /guides/", "403", "403"]),
+    ("POST /manage/pages/about", ["303 /sign-in", "303 /about", "303 /about", "403", "403"]),
+    ("POST /manage/glossary/new", ["303 /sign-in", "303 /glossary#", "303 /glossary#", "403", "403"]),
+    (
+        "POST /manage/vocabularies/care-settings/new",
+        ["303 /sign-in", "303 /care-settings/", "303 /care-settings/", "403", "403"],
+    ),
 ];
 
 struct Caller {
@@ -91,9 +102,16 @@ fn form_fields(doc: &Value, csrf: &str, action: &str) -> Vec<(String, String)> {
     fields
 }
 
+/// A manage form's fields, saved.
+fn manage_fields(fields: &[(&str, String)]) -> Vec<(String, String)> {
+    let mut out = vec![("csrf".to_owned(), String::new()), ("action".to_owned(), "save".to_owned())];
+    out.extend(fields.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    out
+}
+
 fn outcome(status: u16, location: &str) -> String {
     if (300..400).contains(&status) {
-        let prefix = match location[1..].find('/') {
+        let prefix = match location[1..].find(['/', '#']) {
             Some(i) => &location[..i + 2],
             None => location,
         };
@@ -265,6 +283,61 @@ async fn attempt(s: &TestServer, c: &mut Caller, route: &str, n: usize) -> Strin
             );
             let answer = c.browser.upload("/import", &[("csrf", &csrf)], ("file", "cell.csv", csv.into_bytes())).await;
             outcome(answer.status, &answer.location)
+        }
+        "GET /manage" => form_get(c, "/manage").await,
+        "POST /manage/organisations/new" => {
+            let fields = [("slug", slug.clone()), ("name", format!("Body {n}")), ("kind", "supplier".into())];
+            form_post(c, "/dashboard", "/manage/organisations/new", manage_fields(&fields)).await
+        }
+        "POST /manage/organisations/{slug}" => {
+            load(&store, &json!({"organisations": [{"slug": slug, "name": format!("Body {n}"), "kind": "supplier"}]}))
+                .await;
+            let fields = [("name", format!("Renamed {n}")), ("kind", "supplier".into())];
+            form_post(c, "/dashboard", &format!("/manage/organisations/{slug}"), manage_fields(&fields)).await
+        }
+        "POST /manage/guides/new" | "POST /manage/guides/{slug}" => {
+            let path = if route.ends_with("new") {
+                "/manage/guides/new".to_owned()
+            } else {
+                load(&store, &json!({"guides": [{"slug": slug, "title": "A guide", "body": "Text."}]})).await;
+                format!("/manage/guides/{slug}")
+            };
+            let fields = [
+                ("slug", slug.clone()),
+                ("title", format!("Guide {n}")),
+                ("summary", "What it is for.".into()),
+                ("body", "## Steps\n\nDo this.".into()),
+                ("order", "50".into()),
+            ];
+            form_post(c, "/dashboard", &path, manage_fields(&fields)).await
+        }
+        "POST /manage/pages/about" => {
+            load(&store, &json!({"pages": [{"slug": "about", "title": "About", "body": "Text."}]})).await;
+            let fields = [
+                ("title", "About this directory".to_owned()),
+                ("summary", format!("Edited in cell {n}.")),
+                ("body", "What the directory is for.".into()),
+                ("order", "0".into()),
+            ];
+            form_post(c, "/dashboard", "/manage/pages/about", manage_fields(&fields)).await
+        }
+        "POST /manage/glossary/new" => {
+            let fields = [
+                ("slug", slug.clone()),
+                ("term", format!("Term {n}")),
+                ("aliases", String::new()),
+                ("definition", "What it means.".into()),
+            ];
+            form_post(c, "/dashboard", "/manage/glossary/new", manage_fields(&fields)).await
+        }
+        "POST /manage/vocabularies/care-settings/new" => {
+            let fields = [
+                ("slug", slug.clone()),
+                ("label", format!("Setting {n}")),
+                ("description", "Where care happens.".into()),
+                ("aliases", String::new()),
+            ];
+            form_post(c, "/dashboard", "/manage/vocabularies/care-settings/new", manage_fields(&fields)).await
         }
         other => panic!("no way to try the route `{other}`"),
     }
