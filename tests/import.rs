@@ -290,3 +290,28 @@ fn the_format_is_guessed_from_the_name_and_first_line() {
     assert_eq!(Format::guess(Path::new("x.json"), "{}"), Some(Format::Json));
     assert_eq!(Format::guess(Path::new("x.xlsx"), ""), None);
 }
+
+#[tokio::test]
+async fn vocabulary_terms_need_a_label_and_non_empty_aliases() {
+    let ts = TestStore::new(Backend::Sqlite).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("terms.json");
+    let doc = serde_json::json!({"vocabularies": {"care_setting": [
+        {"slug": "hospice", "label": " ", "description": "", "aliases": []},
+        {"slug": "dentistry", "label": "Dentistry", "description": "", "aliases": ["dental", " "]},
+        {"slug": "opticians", "label": "Opticians", "description": "", "aliases": ["optometry"]}
+    ]}});
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let text = import(&ts.store, &file).await.unwrap_err().to_string();
+    assert!(text.contains("column `label`: expected a value"), "{text}");
+    assert!(text.contains("column `aliases`: expected names with some text"), "{text}");
+    assert!(
+        ts.store
+            .vocabularies()
+            .await
+            .unwrap()
+            .find(standards::catalogue::Vocabulary::CareSetting, "opticians")
+            .is_none()
+    );
+    ts.finish().await;
+}

@@ -371,6 +371,18 @@ pub async fn plan(store: &Store, raw: RawCatalogue) -> anyhow::Result<Result<Cha
     let mut vocabularies = store.vocabularies().await?;
     for (location, vocabulary, map) in &raw.terms {
         match serde_json::from_value::<Term>(Value::Object(map.clone())) {
+            Ok(term) if term.label.trim().is_empty() => problems.push(Problem {
+                location: Some(location.clone()),
+                column: Some("label".into()),
+                value: None,
+                expected: "a value: this field is required".into(),
+            }),
+            Ok(term) if term.aliases.iter().any(|a| a.trim().is_empty()) => problems.push(Problem {
+                location: Some(location.clone()),
+                column: Some("aliases".into()),
+                value: None,
+                expected: "names with some text".into(),
+            }),
             Ok(term) => {
                 vocabularies.upsert(*vocabulary, term.clone());
                 set.terms.push((*vocabulary, term));

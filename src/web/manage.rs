@@ -27,8 +27,7 @@ use crate::catalogue::{PageKind, Slug, Vocabulary};
 use crate::import::{Location, Problem, RawCatalogue, plan};
 use crate::store::Principal;
 
-/// Site pages that have an address of their own (see `web::router`).
-const ROUTED_SITE_PAGES: [&str; 4] = ["about", "help", "accessibility", "privacy"];
+use super::SITE_PAGES as ROUTED_SITE_PAGES;
 
 /// The vocabularies an editor manages here, with the address segment each
 /// one's pages live under.
@@ -438,6 +437,8 @@ fn field_errors(specs: &[Spec], problems: Vec<Problem>) -> Vec<(String, String)>
 /// with a bad slug cannot be read any further).
 fn slug_error(slug: &str) -> Option<(String, String)> {
     let message = match Slug::parse(slug) {
+        // `new` is the address of the add form.
+        Ok(_) if slug == "new" => "Slug: `new` is kept for the add form's address; choose another slug".to_owned(),
         Ok(_) => return None,
         Err(_) if slug.is_empty() => "Slug: expected a value: this field is required".to_owned(),
         Err(e) => format!("Slug: {e}"),

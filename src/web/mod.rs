@@ -110,8 +110,13 @@ impl Site {
     }
 }
 
+/// Site pages with an address of their own, `/{slug}`, linked from the
+/// foot of every page.
+pub const SITE_PAGES: [&str; 4] = ["about", "help", "accessibility", "privacy"];
+
 pub fn router() -> Router<AppState> {
-    Router::new()
+    let router = SITE_PAGES.iter().fold(Router::new(), |r, slug| r.route(&format!("/{slug}"), get(pages::site_page)));
+    router
         .route("/", get(pages::home))
         .route("/search", get(search::page))
         .route("/standards", get(pages::standards_index))
@@ -126,10 +131,6 @@ pub fn router() -> Router<AppState> {
         .route("/guides", get(pages::guides))
         .route("/guides/{slug}", get(pages::guide))
         .route("/glossary", get(pages::glossary))
-        .route("/about", get(pages::site_page))
-        .route("/help", get(pages::site_page))
-        .route("/accessibility", get(pages::site_page))
-        .route("/privacy", get(pages::site_page))
         .route("/sitemap.xml", get(pages::sitemap))
         .route("/robots.txt", get(pages::robots))
         .route("/assets/{file}", get(assets::serve))
