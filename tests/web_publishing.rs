@@ -221,6 +221,174 @@ on_both_stores!(the_whole_workflow_through_the_forms, |backend| async move {
     s.stop().await;
 });
 
+/// The steps of a history page, oldest first, each as its text without
+/// tags, with its sequence number.
+fn history_steps(page: &str) -> Vec<(i64, String)> {
+    let list = &page[page.find("id=\"steps\"").expect("the list of steps")..];
+    let list = &list[..list.find("</ol>").unwrap()];
+    let mut steps: Vec<(i64, String)> = list
+        .split("<li class=\"app-result\" id=\"step-")
+        .skip(1)
+        .map(|item| {
+            let (seq, rest) = item.split_once('"').unwrap();
+            let mut text = String::new();
+            let mut in_tag = false;
+            for c in rest.chars() {
+                match c {
+                    '<' => in_tag = true,
+                    '>' => {
+                        in_tag = false;
+                        text.push(' ');
+                    }
+                    c if !in_tag => text.push(c),
+                    _ => {}
+                }
+            }
+            (seq.parse().unwrap(), text.split_whitespace().collect::<Vec<_>>().join(" "))
+        })
+        .collect();
+    steps.reverse();
+    steps
+}
+
+on_both_stores!(history_shows_every_workflow_step_with_who_comments_and_differences, |backend| async move {
+    let s = server(backend).await;
+    let mut publisher = Browser::new(&s);
+    publisher.sign_in("pub@example.org", PASSWORD).await;
+    let (_, form) = publisher.get("/new").await;
+    let csrf = Browser::csrf(&form);
+    let slug = "history-entry";
+
+    // Drafted, changed, submitted.
+    let (status, revision, _) = publisher.post("/new", &entry_form(&csrf, slug, "History entry", "save")).await;
+    assert_eq!(status, 303);
+    let mut clearer = entry_form(&csrf, slug, "History entry", "submit");
+    clearer.retain(|(k, _)| *k != "summary");
+    clearer.push(("summary", "A clearer summary."));
+    let (status, location, _) = publisher.post(&format!("/standards/{slug}/edit"), &clearer).await;
+    assert_eq!((status, location.as_str()), (303, revision.as_str()));
+
+    // Changes requested.
+    let mut editor = Browser::new(&s);
+    editor.sign_in("editor@example.org", PASSWORD).await;
+    let (_, page) = editor.get(&revision).await;
+    let editor_csrf = Browser::csrf(&page);
+    let step = [("csrf", editor_csrf.as_str()), ("action", "request-changes"), ("comment", "Add social care too.")];
+    assert_eq!(editor.post(&revision, &step).await.0, 303);
+
+    // Fixed and resubmitted; published.
+    let mut fixed = clearer.clone();
+    fixed.push(("care_settings", "social-care"));
+    assert_eq!(publisher.post(&format!("/standards/{slug}/edit"), &fixed).await.0, 303);
+    assert_eq!(editor.post(&revision, &[("csrf", &editor_csrf), ("action", "publish")]).await.0, 303);
+
+    // A second revision, drafted and withdrawn: the public never sees it.
+    let mut renamed = fixed.clone();
+    renamed.retain(|(k, _)| *k != "title" && *k != "action");
+    renamed.extend([("title", "History entry, renamed in secret"), ("action", "save")]);
+    let (status, second, _) = publisher.post(&format!("/standards/{slug}/edit"), &renamed).await;
+    assert_eq!(status, 303);
+    assert_ne!(second, revision, "a published revision is closed; the next save starts another");
+    let (_, page) = publisher.get(&second).await;
+    assert!(page.contains("value=\"withdraw\""), "the author can withdraw it");
+    assert_eq!(publisher.post(&second, &[("csrf", &csrf), ("action", "withdraw")]).await.0, 303);
+
+    let (status, history) = editor.get(&format!("/standards/{slug}/history")).await;
+    assert_eq!(status, 200);
+    let steps = history_steps(&history);
+    let texts: Vec<&str> = steps.iter().map(|(_, t)| t.as_str()).collect();
+    let expected: [(&str, &[&str]); 9] = [
+        (
+            "Drafted by pub@example.org",
+            &["Revision 1", "A new entry:", "Title: (empty) → History entry", "Summary: (empty) → A record standard"],
+        ),
+        (
+            "Draft changed by pub@example.org",
+            &["Changes from the previous draft:", "Summary: A record standard written in a test. → A clearer summary."],
+        ),
+        ("Submitted for review by pub@example.org", &["Revision 1"]),
+        ("Changes requested by editor@example.org", &["Comment: Add social care too."]),
+        ("Draft changed by pub@example.org", &["Care settings: hospital → hospital, social-care"]),
+        ("Resubmitted for review by pub@example.org", &["Revision 1"]),
+        ("Published as a new entry by editor@example.org", &["Revision 1", "Title: (empty) → History entry"]),
+        (
+            "Drafted by pub@example.org",
+            &[
+                "Revision 2",
+                "Changes from the published entry:",
+                "Title: History entry → History entry, renamed in secret",
+            ],
+        ),
+        ("Withdrawn by pub@example.org", &["Revision 2"]),
+    ];
+    assert_eq!(steps.len(), expected.len(), "{texts:#?}");
+    for ((_, text), (what, details)) in steps.iter().zip(expected) {
+        assert!(text.contains(what), "`{what}` in `{text}`");
+        for detail in details {
+            assert!(text.contains(detail), "`{detail}` in `{text}`");
+        }
+    }
+    assert!(!texts[2].contains("→") && !texts[3].contains("→"), "submitting and reviewing change no fields");
+    for i in [1, 4, 7] {
+        assert_eq!(texts[i].matches('→').count(), 1, "only what this save changed: {}", texts[i]);
+    }
+
+    // Any two documents compare: the first draft with the published version.
+    let (draft, version) = (steps[0].0, steps[6].0);
+    let (_, compared) = editor.get(&format!("/standards/{slug}/history?from={draft}&to={version}")).await;
+    assert!(compared.contains(&format!("Differences between draft {draft} and version {version}")), "{compared}");
+    assert!(compared.contains("A clearer summary."));
+
+    // The public sees the published version only, and no one's email.
+    let mut visitor = Browser::new(&s);
+    let (status, public) = visitor.get(&format!("/standards/{slug}/history")).await;
+    assert_eq!(status, 200);
+    let public_steps = history_steps(&public);
+    assert_eq!(public_steps.len(), 1, "{public_steps:?}");
+    assert!(public_steps[0].1.starts_with(&format!("Version {version}: Published as a new entry, ")));
+    assert!(public.contains("Published versions") && !public.contains("Every step"));
+    for hidden in
+        ["Drafted", "Submitted", "Changes requested", "Add social care too.", "renamed in secret", "/revisions/"]
+    {
+        assert!(!public.contains(hidden), "the public history shows `{hidden}`");
+    }
+    assert!(!public.contains("@example.org"), "no one's email on the public history");
+    let (_, public_compare) = visitor.get(&format!("/standards/{slug}/history?from={draft}&to={version}")).await;
+    assert!(!public_compare.contains("Differences between"), "drafts cannot be compared by the public");
+    let feed = s.get("/api/v1/changes?limit=1000").await.text().await.unwrap();
+    assert!(!feed.contains("renamed in secret") && !feed.contains("Add social care too."), "no drafts in the feed");
+
+    // A publisher of another organisation sees published versions only.
+    let mut other = Browser::new(&s);
+    let standards::store::SignIn::Ok { session, .. } =
+        s.test_store.store.sign_in("other@example.org", |h| password::verify(PASSWORD, h)).await.unwrap()
+    else {
+        panic!("signs in")
+    };
+    other.cookies.insert("session".into(), session);
+    let (_, theirs) = other.get(&format!("/standards/{slug}/history")).await;
+    assert_eq!(history_steps(&theirs).len(), 1);
+    assert!(!theirs.contains("Add social care too.") && !theirs.contains("renamed in secret"));
+    s.stop().await;
+});
+
+on_both_stores!(a_new_entry_has_a_history_for_its_drafts_only_for_those_who_may_see_them, |backend| async move {
+    let s = server(backend).await;
+    let mut publisher = Browser::new(&s);
+    publisher.sign_in("pub@example.org", PASSWORD).await;
+    let (_, form) = publisher.get("/new").await;
+    let csrf = Browser::csrf(&form);
+    assert_eq!(publisher.post("/new", &entry_form(&csrf, "unpublished", "Not yet out", "submit")).await.0, 303);
+    let (status, page) = publisher.get("/standards/unpublished/history").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("This entry is not published yet."));
+    let steps = history_steps(&page);
+    assert_eq!(steps.len(), 2, "{steps:?}");
+    assert!(steps[0].1.contains("Drafted by pub@example.org") && steps[1].1.contains("Submitted for review"));
+    assert_eq!(Browser::new(&s).get("/standards/unpublished/history").await.0, 404, "the public");
+    s.stop().await;
+});
+
 #[tokio::test]
 async fn forms_without_a_valid_csrf_token_are_refused() {
     let s = server(Backend::Sqlite).await;

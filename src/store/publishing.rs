@@ -330,6 +330,7 @@ impl Store {
     /// Saves a draft of an entry (its JSON document, already valid): the
     /// author's open revision of that entry is updated, else a new one
     /// starts. A draft sent back with changes requested returns to draft.
+    /// Each save is logged with the document saved.
     pub async fn save_draft(
         &self,
         slug: &str,
@@ -347,9 +348,10 @@ impl Store {
         .bind(slug)
         .fetch_optional(&mut *tx)
         .await?;
-        let id = match open {
+        let (id, before) = match open {
             Some(row) => {
                 let id: String = row.get(0);
+                let state: String = row.get(3);
                 sqlx::query("UPDATE revisions SET document = $2, state = 'draft', author = $3, organisation = $4, updated_at = $5 WHERE id = $1")
                     .bind(&id)
                     .bind(document.to_string())
@@ -358,7 +360,7 @@ impl Store {
                     .bind(&at)
                     .execute(&mut *tx)
                     .await?;
-                id
+                (id, Some(json!({"state": state})))
             }
             None => {
                 let number: i64 =
@@ -381,12 +383,16 @@ impl Store {
                 .bind(&at)
                 .execute(&mut *tx)
                 .await?;
-                id
+                (id, None)
             }
         };
         let revision = fetch_revision(&mut tx, &id).await?.context("the revision just saved")?;
+        // The document goes into the log too, so the entry's history can
+        // show what each save changed. The public changes feed leaves
+        // revisions out.
+        let after = json!({"entry": slug, "state": "draft", "document": document});
         ChangeLog::new(author, &at)
-            .append(&mut tx, "revision", &id, Action::Update, None, Some(&json!({"entry": slug, "state": "draft"})))
+            .append(&mut tx, "revision", &id, Action::Update, before.as_ref(), Some(&after))
             .await?;
         tx.commit().await?;
         Ok(revision)

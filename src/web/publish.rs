@@ -19,7 +19,7 @@ use crate::api::write::{Step, apply, audit_csv, check_entry, save_draft, take_st
 use crate::auth::{Grant, Permission, Refusal, authorise};
 use crate::catalogue::fields::{ENTRY_FIELDS, FieldKind};
 use crate::catalogue::{Status, Vocabulary};
-use crate::store::{ChangeSet, Principal, Revision, RevisionState};
+use crate::store::{Change, ChangeSet, Principal, Revision, RevisionState};
 
 fn signed_in(session: &CurrentSession) -> Result<&Principal, WebError> {
     session.principal().ok_or(WebError::SignInNeeded)
@@ -476,6 +476,7 @@ struct RevisionPage {
     differences: Vec<Difference>,
     csrf: String,
     can_submit: bool,
+    can_withdraw: bool,
     can_review: bool,
     can_edit: bool,
     is_new: bool,
@@ -497,6 +498,7 @@ pub async fn revision(
     let can_submit = open
         && r.state != RevisionState::Submitted
         && authorise(Some(who), Permission::SubmitDraft { owner: &r.organisation }).is_ok();
+    let can_withdraw = open && authorise(Some(who), Permission::SubmitDraft { owner: &r.organisation }).is_ok();
     let can_review = matches!(r.state, RevisionState::Submitted | RevisionState::Draft)
         && authorise(Some(who), Permission::Review).is_ok();
     let l = private_layout(&headers, &state, &format!("/revisions/{id}"), &format!("Revision of {title}"));
@@ -508,6 +510,7 @@ pub async fn revision(
         differences,
         csrf: session.csrf(),
         can_submit,
+        can_withdraw,
         can_review,
         r,
     }))
@@ -536,11 +539,140 @@ pub async fn revision_step(
 
 // ---------------------------------------------------------------- history
 
-pub struct Version {
+/// One step in an entry's history: a published version, which everyone
+/// sees, or a step of a revision's review, which only those who may see
+/// the entry's drafts see.
+pub struct HistoryStep {
     pub seq: i64,
     pub at: String,
     pub actor: String,
-    pub action: String,
+    /// What happened: "Published", "Drafted", "Changes requested", ...
+    pub what: &'static str,
+    /// How a comparison names the document this step left ("version 12",
+    /// "draft 17"); none for steps that change no fields.
+    pub name: Option<String>,
+    /// The revision (id and number) the step belongs to.
+    pub revision: Option<(String, i64)>,
+    pub comment: Option<String>,
+    /// What the differences are measured from, when that needs saying.
+    pub compared_with: &'static str,
+    pub differences: Vec<Difference>,
+    /// A draft saved before saves recorded their fields.
+    pub unrecorded: bool,
+    /// An earlier published version, which editors may restore.
+    pub restorable: bool,
+}
+
+fn minutes(at: &str) -> String {
+    at.chars().take(16).collect::<String>().replace('T', " ")
+}
+
+/// The steps of an entry's history, newest first, from the changes log:
+/// its published versions, and the workflow steps of the revisions given
+/// (those the reader may see). Also every document a step left, by
+/// sequence number, for comparing any two.
+fn history_steps(versions: &[Change], reviews: &[(&Revision, Vec<Change>)]) -> (Vec<HistoryStep>, Vec<(i64, Value)>) {
+    let mut steps = Vec::new();
+    let mut documents = Vec::new();
+    // The published entry as it was just before a change.
+    let published_before = |seq: i64| versions.iter().rev().find(|v| v.seq < seq).and_then(|v| v.after.as_ref());
+    // A revision's publication is one step with the version it made: both
+    // are logged in the same write, by the same person at the same time.
+    let mut published_from: Vec<(i64, (String, i64))> = Vec::new();
+    for (r, changes) in reviews {
+        // The revision's last save so far, and its document if recorded.
+        let mut previous: Option<Option<&Value>> = None;
+        let mut submitted = false;
+        for c in changes {
+            let after = c.after.as_ref();
+            let text = |key: &str| after.and_then(|a| a.get(key)).and_then(Value::as_str);
+            let mut step = HistoryStep {
+                seq: c.seq,
+                at: minutes(&c.at),
+                actor: c.actor.clone(),
+                what: "Changed",
+                name: None,
+                revision: Some((r.id.clone(), r.number)),
+                comment: text("comment").map(str::to_owned),
+                compared_with: "",
+                differences: Vec::new(),
+                unrecorded: false,
+                restorable: false,
+            };
+            match RevisionState::parse(text("state").unwrap_or("")) {
+                Some(RevisionState::Draft) => {
+                    let document = after.and_then(|a| a.get("document")).filter(|d| d.is_object());
+                    step.what = if previous.is_some() { "Draft changed" } else { "Drafted" };
+                    match (previous, document) {
+                        (None, Some(d)) => {
+                            let published = published_before(c.seq);
+                            step.compared_with =
+                                if published.is_some() { "Changes from the published entry:" } else { "A new entry:" };
+                            step.differences = differences(published, Some(d));
+                        }
+                        (Some(Some(before)), Some(d)) => {
+                            step.compared_with = "Changes from the previous draft:";
+                            step.differences = differences(Some(before), Some(d));
+                        }
+                        _ => step.unrecorded = true,
+                    }
+                    if let Some(d) = document {
+                        step.name = Some(format!("draft {}", c.seq));
+                        documents.push((c.seq, d.clone()));
+                    }
+                    previous = Some(document);
+                }
+                Some(RevisionState::Submitted) => {
+                    step.what = if submitted { "Resubmitted for review" } else { "Submitted for review" };
+                    submitted = true;
+                }
+                Some(RevisionState::ChangesRequested) => step.what = "Changes requested",
+                Some(RevisionState::Withdrawn) => step.what = "Withdrawn",
+                Some(RevisionState::Published) => {
+                    if let Some(v) = versions.iter().find(|v| v.at == c.at && v.actor == c.actor) {
+                        published_from.push((v.seq, (r.id.clone(), r.number)));
+                        continue;
+                    }
+                    // Published without changing the entry.
+                    step.what = "Published";
+                }
+                None => {}
+            }
+            steps.push(step);
+        }
+    }
+    let current = versions.iter().rev().find(|v| v.after.is_some()).map(|v| v.seq);
+    for v in versions {
+        if let Some(after) = &v.after {
+            documents.push((v.seq, after.clone()));
+        }
+        steps.push(HistoryStep {
+            seq: v.seq,
+            at: minutes(&v.at),
+            actor: v.actor.clone(),
+            what: match v.action.as_str() {
+                "create" => "Published as a new entry",
+                "delete" => "Deleted",
+                _ => "Published",
+            },
+            name: v.after.is_some().then(|| format!("version {}", v.seq)),
+            revision: published_from.iter().find(|(seq, _)| *seq == v.seq).map(|(_, r)| r.clone()),
+            comment: None,
+            compared_with: "",
+            differences: differences(v.before.as_ref(), v.after.as_ref()),
+            unrecorded: false,
+            restorable: v.after.is_some() && Some(v.seq) != current,
+        });
+    }
+    steps.sort_by_key(|s| std::cmp::Reverse(s.seq));
+    (steps, documents)
+}
+
+/// The differences between two documents of the history, by the names
+/// the page gives them.
+pub struct Comparison {
+    pub from: String,
+    pub to: String,
     pub differences: Vec<Difference>,
 }
 
@@ -550,9 +682,17 @@ struct HistoryPage {
     l: Layout,
     slug: String,
     title: String,
-    versions: Vec<Version>,
-    revisions: Vec<Revision>,
-    compare: Option<(i64, i64, Vec<Difference>)>,
+    published: bool,
+    /// The reader sees the review steps too, not only published versions.
+    sees_drafts: bool,
+    /// Who did each step is shown to signed-in people only, as the public
+    /// changes feed leaves people out.
+    people: bool,
+    steps: Vec<HistoryStep>,
+    compare: Option<Comparison>,
+    /// At least two documents to compare.
+    comparable: bool,
+    chosen: (i64, i64),
     csrf: String,
     can_restore: bool,
 }
@@ -564,19 +704,35 @@ pub async fn history(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    let entry = state.store.entry(&slug).await?.ok_or(WebError::NotFound)?;
-    let changes = state.store.changes_of("entry", &entry.id.to_string()).await?;
-    let versions: Vec<Version> = changes
-        .iter()
-        .rev()
-        .map(|c| Version {
-            seq: c.seq,
-            at: c.at.chars().take(16).collect::<String>().replace('T', " "),
-            actor: c.actor.clone(),
-            action: c.action.clone(),
-            differences: differences(c.before.as_ref(), c.after.as_ref()),
-        })
-        .collect();
+    let entry = state.store.entry(&slug).await?;
+    let who = session.principal();
+    let revisions: Vec<Revision> = match who {
+        Some(w) => state
+            .store
+            .revisions(None, Some(&slug), None)
+            .await?
+            .into_iter()
+            .filter(|r| authorise(Some(w), Permission::SeeDrafts { owner: &r.organisation }).is_ok())
+            .collect(),
+        None => Vec::new(),
+    };
+    // An entry not yet published has a history only for those who may see
+    // its drafts.
+    let title = match (&entry, revisions.first()) {
+        (Some(e), _) => e.title.clone(),
+        (None, Some(r)) => r.document.get("title").and_then(Value::as_str).unwrap_or(&slug).to_owned(),
+        (None, None) => return Err(WebError::NotFound),
+    };
+    let versions = match &entry {
+        Some(e) => state.store.changes_of("entry", &e.id.to_string()).await?,
+        None => Vec::new(),
+    };
+    let mut reviews = Vec::new();
+    for r in &revisions {
+        reviews.push((r, state.store.changes_of("revision", &r.id).await?));
+    }
+    let (steps, documents) = history_steps(&versions, &reviews);
+
     let mut from = None;
     let mut to = None;
     for (k, v) in form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes()) {
@@ -586,33 +742,44 @@ pub async fn history(
             _ => {}
         }
     }
-    let doc_at = |seq: i64| changes.iter().find(|c| c.seq == seq).and_then(|c| c.after.clone());
-    let compare = match (from, to) {
-        (Some(f), Some(t)) => Some((f, t, differences(doc_at(f).as_ref(), doc_at(t).as_ref()))),
+    // Only documents this reader may see can be compared.
+    let named = |seq: i64| {
+        let document = documents.iter().find(|(s, _)| *s == seq).map(|(_, d)| d)?;
+        let name = steps.iter().find(|s| s.seq == seq).and_then(|s| s.name.clone())?;
+        Some((name, document))
+    };
+    let compare = match (from.and_then(named), to.and_then(named)) {
+        (Some((from, a)), Some((to, b))) => Some(Comparison { from, to, differences: differences(Some(a), Some(b)) }),
         _ => None,
     };
-    let who = session.principal();
-    let revisions = match who {
-        Some(w) if authorise(Some(w), Permission::SeeDrafts { owner: entry.owner.as_str() }).is_ok() => {
-            state.store.revisions(None, Some(&slug), None).await?
+    // The comparison shown, else the two newest documents.
+    let mut newest = steps.iter().filter(|s| s.name.is_some()).map(|s| s.seq);
+    let chosen = match (&compare, from, to) {
+        (Some(_), Some(f), Some(t)) => (f, t),
+        _ => {
+            let t = newest.next().unwrap_or(0);
+            (newest.next().unwrap_or(t), t)
         }
-        _ => Vec::new(),
     };
-    let can_restore = who.is_some_and(|w| authorise(Some(w), Permission::Review).is_ok());
+    let can_restore = entry.is_some() && who.is_some_and(|w| authorise(Some(w), Permission::Review).is_ok());
     let mut l = Layout::new(
         &state.site.base_url(&headers),
         &format!("/standards/{slug}/history"),
-        format!("History of {}", entry.title),
-        format!("Every published version of {}.", entry.title),
+        format!("History of {title}"),
+        format!("Every published version of {title}."),
     );
     l.noindex = true;
     Ok(html(&HistoryPage {
         l,
-        title: entry.title.clone(),
+        title,
         slug,
-        versions,
-        revisions,
+        published: entry.is_some(),
+        sees_drafts: !revisions.is_empty(),
+        people: who.is_some(),
+        steps,
         compare,
+        comparable: documents.len() > 1,
+        chosen,
         csrf: session.csrf(),
         can_restore,
     }))
