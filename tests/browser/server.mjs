@@ -1,7 +1,8 @@
 // Starts the real `standards` binary on a fresh data directory and a free
 // port, for one test file, and stops it afterwards.
 //
-//   const server = await startServer();   // { url, origin, stop() }
+//   const server = await startServer();   // { url, origin, dataDir, cli(), stop() }
+//   await server.cli(["user", "add", "ed@example.org", "--role", "editor", "--password-stdin"], "a password\n");
 //   ...
 //   await server.stop();
 //
@@ -9,7 +10,7 @@
 // On first start it loads the demo catalogue (188 entries), then prints
 // `listening on http://ADDR` on stdout.
 
-import { spawn } from "node:child_process";
+import { spawn, execFile } from "node:child_process";
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
@@ -84,6 +85,21 @@ export async function startServer() {
     url,
     origin: new URL(url).origin,
     dataDir,
+    /** Runs a `standards` command on this server's data directory, with `input` on standard input; resolves to its standard output. */
+    cli(args, input = "") {
+      return new Promise((resolve, reject) => {
+        const run = execFile(
+          BIN,
+          [...args, "--data-dir", dataDir],
+          { env: { ...process.env, NO_COLOR: "1" }, timeout: 30_000 },
+          (error, out, err) => {
+            if (error) reject(new Error(`standards ${args.join(" ")} failed: ${error.message}\n${out}${err}`));
+            else resolve(out);
+          },
+        );
+        run.stdin.end(input);
+      });
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
