@@ -340,62 +340,23 @@ impl Store {
     ) -> anyhow::Result<Revision> {
         let _guard = self.write_lock.lock().await;
         let mut tx = self.begin_write().await?;
-        let at = now().to_rfc3339();
-        let open = sqlx::query(&format!(
-            "SELECT {REVISION_COLUMNS} FROM revisions WHERE entry_slug = $1 AND state IN ('draft', 'changes-requested', 'submitted') \
-             ORDER BY number DESC LIMIT 1"
-        ))
-        .bind(slug)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let (id, before) = match open {
-            Some(row) => {
-                let id: String = row.get(0);
-                let state: String = row.get(3);
-                sqlx::query("UPDATE revisions SET document = $2, state = 'draft', author = $3, organisation = $4, updated_at = $5 WHERE id = $1")
-                    .bind(&id)
-                    .bind(document.to_string())
-                    .bind(author)
-                    .bind(organisation)
-                    .bind(&at)
-                    .execute(&mut *tx)
-                    .await?;
-                (id, Some(json!({"state": state})))
-            }
-            None => {
-                let number: i64 =
-                    sqlx::query("SELECT COALESCE(MAX(number), 0) + 1 FROM revisions WHERE entry_slug = $1")
-                        .bind(slug)
-                        .fetch_one(&mut *tx)
-                        .await?
-                        .get(0);
-                let id = uuid::Uuid::new_v4().to_string();
-                sqlx::query(
-                    "INSERT INTO revisions (id, entry_slug, number, state, document, organisation, author, created_at, updated_at) \
-                     VALUES ($1, $2, $3, 'draft', $4, $5, $6, $7, $7)",
-                )
-                .bind(&id)
-                .bind(slug)
-                .bind(number)
-                .bind(document.to_string())
-                .bind(organisation)
-                .bind(author)
-                .bind(&at)
-                .execute(&mut *tx)
-                .await?;
-                (id, None)
-            }
-        };
-        let revision = fetch_revision(&mut tx, &id).await?.context("the revision just saved")?;
-        // The document goes into the log too, so the entry's history can
-        // show what each save changed. The public changes feed leaves
-        // revisions out.
-        let after = json!({"entry": slug, "state": "draft", "document": document});
-        ChangeLog::new(author, &at)
-            .append(&mut tx, "revision", &id, Action::Update, before.as_ref(), Some(&after))
-            .await?;
+        let revision = draft_in(&mut tx, slug, organisation, document, author, &now().to_rfc3339()).await?;
         tx.commit().await?;
         Ok(revision)
+    }
+
+    /// Saves drafts of several entries, (slug, organisation, document)
+    /// each, all of them or none.
+    pub async fn save_drafts(&self, drafts: &[(String, String, Value)], author: &str) -> anyhow::Result<Vec<Revision>> {
+        let _guard = self.write_lock.lock().await;
+        let mut tx = self.begin_write().await?;
+        let at = now().to_rfc3339();
+        let mut saved = Vec::with_capacity(drafts.len());
+        for (slug, organisation, document) in drafts {
+            saved.push(draft_in(&mut tx, slug, organisation, document, author, &at).await?);
+        }
+        tx.commit().await?;
+        Ok(saved)
     }
 
     pub async fn revision(&self, id: &str) -> anyhow::Result<Option<Revision>> {
@@ -466,6 +427,69 @@ impl Store {
         tx.commit().await?;
         Ok(Ok(revision))
     }
+}
+
+/// One draft saved inside a write transaction (see `Store::save_draft`).
+async fn draft_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    slug: &str,
+    organisation: &str,
+    document: &Value,
+    author: &str,
+    at: &str,
+) -> anyhow::Result<Revision> {
+    let open = sqlx::query(&format!(
+        "SELECT {REVISION_COLUMNS} FROM revisions WHERE entry_slug = $1 AND state IN ('draft', 'changes-requested', 'submitted') \
+         ORDER BY number DESC LIMIT 1"
+    ))
+    .bind(slug)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let (id, before) = match open {
+        Some(row) => {
+            let id: String = row.get(0);
+            let state: String = row.get(3);
+            sqlx::query(
+                "UPDATE revisions SET document = $2, state = 'draft', author = $3, organisation = $4, updated_at = $5 WHERE id = $1",
+            )
+            .bind(&id)
+            .bind(document.to_string())
+            .bind(author)
+            .bind(organisation)
+            .bind(at)
+            .execute(&mut **tx)
+            .await?;
+            (id, Some(json!({"state": state})))
+        }
+        None => {
+            let number: i64 = sqlx::query("SELECT COALESCE(MAX(number), 0) + 1 FROM revisions WHERE entry_slug = $1")
+                .bind(slug)
+                .fetch_one(&mut **tx)
+                .await?
+                .get(0);
+            let id = uuid::Uuid::new_v4().to_string();
+            sqlx::query(
+                "INSERT INTO revisions (id, entry_slug, number, state, document, organisation, author, created_at, updated_at) \
+                 VALUES ($1, $2, $3, 'draft', $4, $5, $6, $7, $7)",
+            )
+            .bind(&id)
+            .bind(slug)
+            .bind(number)
+            .bind(document.to_string())
+            .bind(organisation)
+            .bind(author)
+            .bind(at)
+            .execute(&mut **tx)
+            .await?;
+            (id, None)
+        }
+    };
+    let revision = fetch_revision(tx, &id).await?.context("the revision just saved")?;
+    // The document goes into the log too, so the entry's history can show
+    // what each save changed. The public changes feed leaves revisions out.
+    let after = json!({"entry": slug, "state": "draft", "document": document});
+    ChangeLog::new(author, at).append(tx, "revision", &id, Action::Update, before.as_ref(), Some(&after)).await?;
+    Ok(revision)
 }
 
 async fn fetch_revision(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: &str) -> anyhow::Result<Option<Revision>> {

@@ -84,17 +84,3 @@ impl Store {
         Ok(())
     }
 }
-
-impl Store {
-    /// TEMPORARY until save_draft is split: not yet one transaction.
-    pub async fn save_drafts(
-        &self,
-        drafts: &[(String, String, serde_json::Value)],
-        author: &str,
-    ) -> anyhow::Result<()> {
-        for (slug, organisation, document) in drafts {
-            self.save_draft(slug, organisation, document, author).await?;
-        }
-        Ok(())
-    }
-}
