@@ -379,3 +379,58 @@ on_both_stores!(writes_answer_as_the_openapi_document_says_and_admins_manage_org
         && c["after"]["name"] == "Replaced Body"));
     s.stop().await;
 });
+
+on_both_stores!(publishing_a_revision_keeps_changes_made_to_the_entry_meanwhile, |backend| async move {
+    let (s, t) = server(backend).await;
+    // The publisher starts a revision of their entry...
+    let (status, draft) = send(
+        &s,
+        "PATCH",
+        "/api/v1/standards/about-me",
+        Some(&t.own),
+        Some(json!({"summary": "From the publisher.", "status": "deprecated"})),
+    )
+    .await;
+    assert_eq!(status, 202, "{draft}");
+    assert!(draft["base_seq"].as_i64().is_some(), "{draft}");
+    let id = draft["id"].as_str().unwrap().to_owned();
+    // ...then an editor changes the published entry directly: one field the
+    // revision leaves alone, one it also changes.
+    let (status, _) = send(
+        &s,
+        "PATCH",
+        "/api/v1/standards/about-me",
+        Some(&t.editor),
+        Some(json!({"title": "About Me (edited)", "status": "retired"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // The revision page says what publishing will keep and what both changed.
+    let hash = standards::auth::password::hash("purple kettle tuesday").unwrap();
+    s.test_store.store.set_password("editor@example.org", &hash, "test").await.unwrap();
+    let mut editor = common::browser::Browser::new(&s);
+    editor.sign_in("editor@example.org", "purple kettle tuesday").await;
+    let page = editor.get(&format!("/revisions/{id}")).await.body;
+    assert!(page.contains("The published entry changed after this revision started"), "{page}");
+    assert!(page.contains("Publishing keeps those changes to: Title."), "{page}");
+    assert!(page.contains("both changed Status"), "{page}");
+
+    let (status, published) = send(&s, "POST", &format!("/api/v1/revisions/{id}/publish"), Some(&t.editor), None).await;
+    assert_eq!(status, 200, "{published}");
+    let entry = s.get_json("/api/v1/standards/about-me").await;
+    assert_eq!(entry["title"], "About Me (edited)", "the editor's change is kept");
+    assert_eq!(entry["summary"], "From the publisher.", "the revision's change is published");
+    assert_eq!(entry["status"], "deprecated", "where both changed, the revision's value is published");
+
+    // A revision of an entry nobody touched meanwhile publishes as it is.
+    let (_, second) =
+        send(&s, "PATCH", "/api/v1/standards/about-me", Some(&t.own), Some(json!({"summary": "Second."}))).await;
+    let id = second["id"].as_str().unwrap().to_owned();
+    let page = editor.get(&format!("/revisions/{id}")).await.body;
+    assert!(!page.contains("changed after this revision started"), "{page}");
+    send(&s, "POST", &format!("/api/v1/revisions/{id}/publish"), Some(&t.editor), None).await;
+    let entry = s.get_json("/api/v1/standards/about-me").await;
+    assert_eq!((entry["summary"].as_str(), entry["title"].as_str()), (Some("Second."), Some("About Me (edited)")));
+    s.stop().await;
+});

@@ -14,6 +14,7 @@ use super::params::Params;
 use super::problem::InvalidParam;
 use super::{AppState, Problem};
 use crate::auth::{Grant, Permission, Refusal, authorise};
+use crate::catalogue::fields::{ENTRY_FIELDS, FieldKind};
 use crate::catalogue::{Entry, Slug};
 use crate::import::{self, Location, RawCatalogue};
 use crate::store::{ChangeSet, Principal, Revision, RevisionState, WriteError};
@@ -190,6 +191,60 @@ pub async fn apply(state: &AppState, set: &ChangeSet, who: &Principal) -> Result
     Ok(())
 }
 
+/// What publishing a revision publishes: its document, with the changes
+/// made to the published entry since the revision started kept where the
+/// revision left those fields alone (a three-way merge over the fields).
+pub struct Merge {
+    pub document: Map<String, Value>,
+    /// Fields changed in the published entry meanwhile, which publishing keeps.
+    pub kept: Vec<&'static str>,
+    /// Fields both changed, differently; the revision's value wins.
+    pub conflicts: Vec<&'static str>,
+}
+
+/// Empty text, an empty list, null and absence all mean "no value".
+fn same(a: Option<&Value>, b: Option<&Value>) -> bool {
+    let blank = |v: Option<&Value>| match v {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s.is_empty(),
+        Some(Value::Array(items)) => items.is_empty(),
+        _ => false,
+    };
+    (blank(a) && blank(b)) || a == b
+}
+
+pub async fn merge_for_publishing(state: &AppState, revision: &Revision) -> anyhow::Result<Merge> {
+    let draft = revision.document.as_object().cloned().unwrap_or_default();
+    let mut merge = Merge { document: draft.clone(), kept: Vec::new(), conflicts: Vec::new() };
+    let Some(base_seq) = revision.base_seq else { return Ok(merge) };
+    let Some(published) = state.store.entry(&revision.entry).await? else { return Ok(merge) };
+    let changes = state.store.changes_of("entry", &published.id.to_string()).await?;
+    if changes.iter().all(|c| c.seq <= base_seq) {
+        return Ok(merge);
+    }
+    let Some(Value::Object(base)) = changes.iter().find(|c| c.seq == base_seq).and_then(|c| c.after.clone()) else {
+        return Ok(merge);
+    };
+    let current = writable(published.to_json());
+    for spec in ENTRY_FIELDS.iter().filter(|f| !matches!(f.kind, FieldKind::Id | FieldKind::Timestamp)) {
+        let name = spec.name;
+        let (b, c, d) = (base.get(name), current.get(name), draft.get(name));
+        if same(c, b) {
+            continue;
+        }
+        if same(d, b) {
+            match c {
+                Some(v) => merge.document.insert(name.to_owned(), v.clone()),
+                None => merge.document.remove(name),
+            };
+            merge.kept.push(name);
+        } else if !same(d, c) {
+            merge.conflicts.push(name);
+        }
+    }
+    Ok(merge)
+}
+
 fn revision_response(status: StatusCode, revision: &Revision) -> Response {
     let mut response = (status, Json(revision_json(revision))).into_response();
     let location = format!("/api/v1/revisions/{}", revision.id);
@@ -201,7 +256,7 @@ pub fn revision_json(r: &Revision) -> Value {
     json!({
         "id": r.id, "entry": r.entry, "number": r.number, "state": r.state.as_str(), "organisation": r.organisation,
         "author": r.author, "comment": r.comment, "reviewer": r.reviewer, "created_at": r.created_at,
-        "updated_at": r.updated_at, "document": r.document,
+        "updated_at": r.updated_at, "document": r.document, "base_seq": r.base_seq,
     })
 }
 
@@ -461,8 +516,8 @@ pub async fn take_step(
             if revision.state != Submitted && revision.state != Draft {
                 return Err(wrong_state(&revision, step));
             }
-            let document = revision.document.as_object().cloned().unwrap_or_default();
-            let entry = check_entry(state, document).await?;
+            let merged = merge_for_publishing(state, &revision).await?;
+            let entry = check_entry(state, merged.document).await?;
             let who = who.expect("allowed");
             let set = ChangeSet {
                 entries: vec![entry],

@@ -63,6 +63,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("migrations/0004_content.sql")),
     (5, include_str!("migrations/0005_publishing.sql")),
     (6, include_str!("migrations/0006_uploads.sql")),
+    (7, include_str!("migrations/0007_revision_base.sql")),
 ];
 
 impl Store {

@@ -109,6 +109,9 @@ pub struct Revision {
     pub reviewer: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// The changes log position of the published entry this revision
+    /// started from; none for a new entry.
+    pub base_seq: Option<i64>,
 }
 
 fn revision_from_row(r: &sqlx::any::AnyRow) -> anyhow::Result<Revision> {
@@ -124,11 +127,12 @@ fn revision_from_row(r: &sqlx::any::AnyRow) -> anyhow::Result<Revision> {
         reviewer: r.get(8),
         created_at: r.get(9),
         updated_at: r.get(10),
+        base_seq: r.get(11),
     })
 }
 
-const REVISION_COLUMNS: &str =
-    "id, entry_slug, number, state, document, organisation, author, comment, reviewer, created_at, updated_at";
+const REVISION_COLUMNS: &str = "id, entry_slug, number, state, document, organisation, author, comment, reviewer, \
+     created_at, updated_at, base_seq";
 
 /// One line of the audit log.
 #[derive(Debug, Clone, Serialize)]
@@ -468,9 +472,18 @@ async fn draft_in(
                 .await?
                 .get(0);
             let id = uuid::Uuid::new_v4().to_string();
+            // The published entry's latest change, if it is published.
+            let base_seq: Option<i64> = sqlx::query(
+                "SELECT MAX(c.seq) FROM changes c JOIN entries e ON c.entity = 'entry' AND c.entity_id = e.id \
+                 WHERE e.slug = $1",
+            )
+            .bind(slug)
+            .fetch_one(&mut **tx)
+            .await?
+            .get(0);
             sqlx::query(
-                "INSERT INTO revisions (id, entry_slug, number, state, document, organisation, author, created_at, updated_at) \
-                 VALUES ($1, $2, $3, 'draft', $4, $5, $6, $7, $7)",
+                "INSERT INTO revisions (id, entry_slug, number, state, document, organisation, author, created_at, updated_at, base_seq) \
+                 VALUES ($1, $2, $3, 'draft', $4, $5, $6, $7, $7, $8)",
             )
             .bind(&id)
             .bind(slug)
@@ -479,6 +492,7 @@ async fn draft_in(
             .bind(organisation)
             .bind(author)
             .bind(at)
+            .bind(base_seq)
             .execute(&mut **tx)
             .await?;
             (id, None)

@@ -15,7 +15,7 @@ use super::account::{CurrentSession, check_csrf, field, parse_form};
 use super::view::Layout;
 use super::{WebError, html};
 use crate::api::AppState;
-use crate::api::write::{Step, apply, audit_csv, check_entry, save_draft, take_step, writable};
+use crate::api::write::{Step, apply, audit_csv, check_entry, merge_for_publishing, save_draft, take_step, writable};
 use crate::auth::{Grant, Permission, Refusal, authorise};
 use crate::catalogue::fields::{ENTRY_FIELDS, FieldKind};
 use crate::catalogue::{Status, Vocabulary};
@@ -480,6 +480,10 @@ struct RevisionPage {
     can_review: bool,
     can_edit: bool,
     is_new: bool,
+    /// Fields changed in the published entry since this revision started:
+    /// kept by publishing, and changed on both sides (this revision wins).
+    kept: Vec<String>,
+    conflicts: Vec<String>,
 }
 
 pub async fn revision(
@@ -492,9 +496,18 @@ pub async fn revision(
     let r = state.store.revision(&id).await?.ok_or(WebError::NotFound)?;
     authorise(Some(who), Permission::SeeDrafts { owner: &r.organisation }).map_err(refused)?;
     let published = state.store.entry(&r.entry).await?.map(|e| Value::Object(e.to_json()));
-    let differences = differences(published.as_ref(), Some(&r.document));
-    let title = r.document.get("title").and_then(Value::as_str).unwrap_or(&r.entry).to_owned();
     let open = r.state.is_open();
+    // An open revision shows what publishing it would do, changes made to
+    // the published entry meanwhile kept.
+    let (shown, kept, conflicts) = if open {
+        let m = merge_for_publishing(&state, &r).await?;
+        let names = |fields: Vec<&str>| fields.into_iter().map(label).collect::<Vec<_>>();
+        (Value::Object(m.document), names(m.kept), names(m.conflicts))
+    } else {
+        (r.document.clone(), Vec::new(), Vec::new())
+    };
+    let differences = differences(published.as_ref(), Some(&shown));
+    let title = r.document.get("title").and_then(Value::as_str).unwrap_or(&r.entry).to_owned();
     let can_submit = open
         && r.state != RevisionState::Submitted
         && authorise(Some(who), Permission::SubmitDraft { owner: &r.organisation }).is_ok();
@@ -512,6 +525,8 @@ pub async fn revision(
         can_submit,
         can_withdraw,
         can_review,
+        kept,
+        conflicts,
         r,
     }))
 }
