@@ -2,7 +2,7 @@
 //! as text, and links and images may only use web, mail or relative
 //! addresses.
 
-use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, html};
+use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
 
 /// Whether an address is one a page may link to: relative, or http(s) or
 /// mailto. Anything else (`javascript:`, `data:`, ...) is refused.
@@ -22,8 +22,52 @@ pub fn safe_url(url: &str) -> bool {
 
 /// Renders Markdown (CommonMark with tables) as sanitised HTML.
 pub fn render(source: &str) -> String {
+    finish(safe_events(source), source.len())
+}
+
+/// Renders Markdown as `render` does, with the first use of each glossary
+/// term in its running text linked to the glossary, counting uses in
+/// `leading` texts (shown before it on the page) first. Returns the
+/// leading texts escaped and linked, and the rendered Markdown. Text in
+/// links, headings and code is left alone.
+pub fn render_linked(source: &str, linker: &super::glossary::Linker, leading: &[&str]) -> (Vec<String>, String) {
+    let events: Vec<Event> = safe_events(source).collect();
+    let mut depth_off = 0usize;
+    let mut linkable = Vec::with_capacity(events.len());
+    for event in &events {
+        match event {
+            Event::Start(Tag::Link { .. } | Tag::Heading { .. } | Tag::CodeBlock(_) | Tag::Image { .. }) => {
+                depth_off += 1;
+                linkable.push(false);
+            }
+            Event::End(TagEnd::Link | TagEnd::Heading(_) | TagEnd::CodeBlock | TagEnd::Image) => {
+                depth_off = depth_off.saturating_sub(1);
+                linkable.push(false);
+            }
+            Event::Text(_) => linkable.push(depth_off == 0),
+            _ => linkable.push(false),
+        }
+    }
+    let mut texts: Vec<&str> = leading.to_vec();
+    texts.extend(events.iter().zip(&linkable).filter(|(_, l)| **l).map(|(e, _)| match e {
+        Event::Text(t) => t.as_ref(),
+        _ => "",
+    }));
+    let mut linked = linker.link_all(&texts);
+    let body_parts = linked.split_off(leading.len());
+    let mut parts = body_parts.into_iter();
+    let events = events
+        .into_iter()
+        .zip(linkable)
+        .map(|(event, l)| if l { Event::InlineHtml(CowStr::from(parts.next().unwrap_or_default())) } else { event });
+    (linked, finish(events, source.len()))
+}
+
+/// The parser's events with raw HTML turned into text and unsafe addresses
+/// dropped.
+fn safe_events(source: &str) -> impl Iterator<Item = Event<'_>> {
     let parser = Parser::new_ext(source, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH);
-    let events = parser.map(|event| match event {
+    parser.map(|event| match event {
         Event::Html(text) | Event::InlineHtml(text) => Event::Text(text),
         Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
             let dest_url = if safe_url(&dest_url) { dest_url } else { CowStr::Borrowed("#") };
@@ -33,10 +77,12 @@ pub fn render(source: &str) -> String {
             let dest_url = if safe_url(&dest_url) { dest_url } else { CowStr::Borrowed("") };
             Event::Start(Tag::Image { link_type, dest_url, title, id })
         }
-        Event::Start(Tag::Table(alignments)) => Event::Start(Tag::Table(alignments)),
         other => other,
-    });
-    let mut out = String::with_capacity(source.len() * 3 / 2);
+    })
+}
+
+fn finish<'a>(events: impl Iterator<Item = Event<'a>>, size: usize) -> String {
+    let mut out = String::with_capacity(size * 3 / 2);
     html::push_html(&mut out, events);
     // The design system styles tables by class.
     out.replace("<table>", "<table class=\"nhsuk-table\">")
@@ -84,5 +130,33 @@ mod tests {
     fn tables_get_the_design_system_class() {
         let html = render("| a | b |\n|---|---|\n| 1 | 2 |\n");
         assert!(html.contains("<table class=\"nhsuk-table\">"), "{html}");
+    }
+
+    fn linker() -> crate::web::glossary::Linker {
+        let term: crate::catalogue::GlossaryTerm = serde_json::from_value(serde_json::json!({
+            "slug": "fhir", "term": "FHIR", "aliases": [], "definition": "A standard for exchanging records."
+        }))
+        .unwrap();
+        crate::web::glossary::Linker::new(&[term])
+    }
+
+    #[test]
+    fn descriptions_render_as_markdown_with_the_first_glossary_use_linked() {
+        let source = "## About FHIR\n\nUses FHIR R4:\n\n- one FHIR\n- [FHIR site](https://example.org)\n\n<b>raw</b>";
+        let (leading, html) = render_linked(source, &linker(), &["A summary."]);
+        assert_eq!(leading, ["A summary."]);
+        assert!(html.contains("<h2>About FHIR</h2>"), "headings are not linked: {html}");
+        assert!(html.contains("<ul>") && html.contains("<li>one FHIR</li>"), "{html}");
+        assert_eq!(html.matches("href=\"/glossary#fhir\"").count(), 1, "linked once: {html}");
+        assert!(html.contains("Uses <a"), "the first running-text use is linked: {html}");
+        assert!(html.contains("<a href=\"https://example.org\">FHIR site</a>"), "no link inside a link: {html}");
+        assert!(html.contains("&lt;b&gt;raw&lt;/b&gt;"), "{html}");
+    }
+
+    #[test]
+    fn a_term_used_in_the_leading_text_is_not_linked_again() {
+        let (leading, html) = render_linked("More about FHIR.", &linker(), &["FHIR in brief & more"]);
+        assert!(leading[0].contains("/glossary#fhir") && leading[0].contains("&amp;"), "{leading:?}");
+        assert!(!html.contains("/glossary#fhir"), "{html}");
     }
 }

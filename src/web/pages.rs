@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, Utc};
 use serde_json::json;
 
-use super::view::{self, Layout, date, datetime, paragraphs, status_class, status_label, type_label};
+use super::view::{self, Layout, date, datetime, status_class, status_label, type_label};
 use super::{SiteData, WebError, html, markdown};
 use crate::api::AppState;
 use crate::catalogue::{Entry, GlossaryTerm, Page, Slug, Status, Vocabulary};
@@ -305,7 +305,7 @@ pub async fn entry(
     let base = state.site.base_url(&headers);
     let summary = e.summary.clone().unwrap_or_default();
     let description = e.description.clone().unwrap_or_default();
-    let linked = data.linker.link_all(&[&summary, &description]);
+    let (linked, description_html) = super::markdown::render_linked(&description, &data.linker, &[&summary]);
     let owner_name = data.organisation_name(e.owner.as_str()).to_owned();
     let category = data
         .vocabularies
@@ -418,7 +418,7 @@ pub async fn entry(
         status: e.status,
         owner_name,
         summary_html: linked[0].clone(),
-        description_html: paragraphs(&linked[1]),
+        description_html,
         about,
         care_settings: term_links(&data, Vocabulary::CareSetting, &e.care_settings),
         topics: term_links(&data, Vocabulary::Topic, &e.topics),
@@ -479,6 +479,8 @@ pub async fn organisations(State(state): State<AppState>, headers: HeaderMap) ->
 struct OrganisationPage {
     l: Layout,
     o: crate::catalogue::Organisation,
+    /// The description's Markdown, rendered.
+    description_html: Option<String>,
     items: Vec<Item>,
 }
 
@@ -507,7 +509,8 @@ pub async fn organisation(
         .section("organisations")
         .json_ld(&ld)
         .crumb("/organisations", "Organisations");
-    Ok(html(&OrganisationPage { l, o, items }))
+    let description_html = o.description.as_deref().map(markdown::render);
+    Ok(html(&OrganisationPage { l, o, description_html, items }))
 }
 
 // ---------------------------------------------------------------- care settings and topics

@@ -125,16 +125,6 @@ pub fn type_label(entry_type: &str) -> &'static str {
     if entry_type == "api" { "API" } else { "Standard" }
 }
 
-/// Plain text as HTML paragraphs (blank lines separate them), escaped.
-pub fn paragraphs(escaped: &str) -> String {
-    escaped
-        .split("\n\n")
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(|p| format!("<p>{}</p>", p.replace('\n', "<br>")))
-        .collect()
-}
-
 #[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage {
