@@ -196,11 +196,18 @@ fn export_then_import_into_a_new_directory_gives_the_same_catalogue() {
 #[test]
 fn an_unknown_format_is_refused_with_a_hint() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("catalogue.xlsx");
+    let file = dir.path().join("catalogue.pdf");
     std::fs::write(&file, "not really").unwrap();
     let out = standards().arg("import").arg(&file).arg("--data-dir").arg(dir.path()).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--format csv, json or api-catalogue"));
+    // A workbook that does not open says so.
+    let file = dir.path().join("catalogue.xlsx");
+    std::fs::write(&file, "not really").unwrap();
+    let out = standards().arg("import").arg(&file).arg("--data-dir").arg(dir.path()).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("catalogue.xlsx: a spreadsheet workbook (XLSX, XLS or ODS) that opens"), "{err}");
 }
 
 #[tokio::test]

@@ -434,3 +434,46 @@ on_both_stores!(publishing_a_revision_keeps_changes_made_to_the_entry_meanwhile,
     assert_eq!((entry["summary"].as_str(), entry["title"].as_str()), (Some("Second."), Some("About Me (edited)")));
     s.stop().await;
 });
+
+on_both_stores!(the_audit_log_holds_every_change_beside_sign_ins_and_refusals, |backend| async move {
+    let (s, t) = server(backend).await;
+    send(&s, "PATCH", "/api/v1/standards/about-me", Some(&t.editor), Some(json!({"summary": "Audited."}))).await;
+    send(&s, "PATCH", "/api/v1/standards/snomed-ct", Some(&t.own), Some(json!({"summary": "Refused."}))).await;
+    let (status, all) = send(&s, "GET", "/api/v1/audit", Some(&t.admin), None).await;
+    assert_eq!(status, 200);
+    let results = all["results"].as_array().unwrap();
+    let change = results
+        .iter()
+        .find(|e| e["event"] == "change" && e["actor"] == "editor@example.org")
+        .unwrap_or_else(|| panic!("the editor's change is in the audit log: {all}"));
+    assert_eq!(change["source"], "change");
+    assert_eq!(change["outcome"], "update");
+    assert_eq!(change["detail"], "entry about-me: summary", "{change}");
+    assert!(results.iter().any(|e| e["event"] == "permission-refused" && e["actor"] == "own@example.org"));
+    assert!(results.iter().any(|e| e["event"] == "token-used"));
+    // Newest first across both sources.
+    let times: Vec<&str> = results.iter().map(|e| e["at"].as_str().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+    // Filters apply to both.
+    let (_, changes) =
+        send(&s, "GET", "/api/v1/audit?event=change&actor=editor@example.org", Some(&t.admin), None).await;
+    let changes = changes["results"].as_array().unwrap();
+    assert!(
+        !changes.is_empty() && changes.iter().all(|e| e["event"] == "change" && e["actor"] == "editor@example.org")
+    );
+    let (_, refusals) = send(&s, "GET", "/api/v1/audit?event=permission-refused", Some(&t.admin), None).await;
+    assert!(refusals["results"].as_array().unwrap().iter().all(|e| e["source"] == "audit"));
+    // The CSV says where each line comes from.
+    let csv = reqwest::Client::new()
+        .get(s.url("/api/v1/audit?format=csv&event=change"))
+        .bearer_auth(&t.admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.starts_with("seq,at,actor,event,outcome,detail,address,source\n"), "{csv}");
+    assert!(csv.contains("entry about-me: summary,,change"), "{csv}");
+    s.stop().await;
+});

@@ -233,7 +233,7 @@ fn build() -> Value {
                         "422": problem_response("A comment is needed, or the document is no longer valid")}
         }},
         "/api/v1/audit": {"get": {
-          "summary": "The audit log (administrators): sign-ins, failures, token use, refusals; JSON or CSV",
+          "summary": "The audit log (administrators): every change, sign-in, failed sign-in, token use, refusal and upload; JSON or CSV",
           "operationId": "listAudit", "security": [{"bearer": []}],
           "parameters": [{"name": "event", "in": "query", "schema": {"type": "string"}},
                          {"name": "actor", "in": "query", "schema": {"type": "string"}},
@@ -317,8 +317,9 @@ fn build() -> Value {
                          "document": {"type": "object", "description": "The entry as the revision has it"},
                          "base_seq": {"type": ["integer", "null"], "description": "The changes log position of the published entry the revision started from; publishing keeps changes made to the entry since then in fields the revision did not change"}}},
         "AuditEvent": {"type": "object", "additionalProperties": false,
-          "required": ["seq", "at", "actor", "event", "outcome", "detail", "address"],
-          "properties": {"seq": {"type": "integer"}, "at": {"type": "string"}, "actor": {"type": "string"},
+          "required": ["source", "seq", "at", "actor", "event", "outcome", "detail", "address"],
+          "properties": {"source": {"enum": ["audit", "change"], "description": "The audit table, or the changes log (event `change`)"},
+                         "seq": {"type": "integer", "description": "The position in its source"}, "at": {"type": "string"}, "actor": {"type": "string"},
                          "event": {"type": "string"}, "outcome": {"type": "string"}, "detail": {"type": "string"},
                          "address": {"type": ["string", "null"]}}},
         "Term": term,

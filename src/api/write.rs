@@ -594,11 +594,11 @@ pub async fn audit(
 /// The audit log as a CSV download, for the API and the audit page alike.
 pub fn audit_csv(events: &[crate::store::AuditEvent]) -> anyhow::Result<Response> {
     let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(["seq", "at", "actor", "event", "outcome", "detail", "address"])?;
+    out.write_record(["seq", "at", "actor", "event", "outcome", "detail", "address", "source"])?;
     for e in events {
         let seq = e.seq.to_string();
         let address = e.address.as_deref().unwrap_or("");
-        out.write_record([seq.as_str(), &e.at, &e.actor, &e.event, &e.outcome, &e.detail, address])?;
+        out.write_record([seq.as_str(), &e.at, &e.actor, &e.event, &e.outcome, &e.detail, address, e.source])?;
     }
     let bytes = out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok((

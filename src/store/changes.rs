@@ -54,7 +54,7 @@ impl Store {
     }
 }
 
-fn change_from_row(r: &sqlx::any::AnyRow) -> anyhow::Result<Change> {
+pub(super) fn change_from_row(r: &sqlx::any::AnyRow) -> anyhow::Result<Change> {
     let doc = |i: usize| -> anyhow::Result<Option<Value>> {
         r.get::<Option<String>, _>(i).map(|t| serde_json::from_str(&t)).transpose().map_err(Into::into)
     };

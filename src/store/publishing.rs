@@ -134,9 +134,13 @@ fn revision_from_row(r: &sqlx::any::AnyRow) -> anyhow::Result<Revision> {
 const REVISION_COLUMNS: &str = "id, entry_slug, number, state, document, organisation, author, comment, reviewer, \
      created_at, updated_at, base_seq";
 
-/// One line of the audit log.
+/// One line of the audit log: an event recorded in the audit table
+/// (`source` "audit": sign-ins, token use, refusals, uploads) or a change
+/// from the changes log (`source` "change", event "change").
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditEvent {
+    pub source: &'static str,
+    /// The position in its source.
     pub seq: i64,
     pub at: String,
     pub actor: String,
@@ -301,25 +305,30 @@ impl Store {
         Ok(())
     }
 
-    /// The audit log, newest first, optionally for one event or actor.
+    /// The audit log, newest first, optionally for one event or actor:
+    /// the audit table's events and every change in the changes log (event
+    /// `change`), merged by time.
     pub async fn audit_events(
         &self,
         event: Option<&str>,
         actor: Option<&str>,
         limit: i64,
     ) -> anyhow::Result<Vec<AuditEvent>> {
+        let event = event.unwrap_or("");
+        let actor = actor.unwrap_or("");
         let rows = sqlx::query(
             "SELECT seq, at, actor, event, outcome, detail, address FROM audit \
              WHERE ($1 = '' OR event = $1) AND ($2 = '' OR actor = $2) ORDER BY seq DESC LIMIT $3",
         )
-        .bind(event.unwrap_or(""))
-        .bind(actor.unwrap_or(""))
+        .bind(event)
+        .bind(actor)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
+        let mut events: Vec<AuditEvent> = rows
             .iter()
             .map(|r| AuditEvent {
+                source: "audit",
                 seq: r.get(0),
                 at: r.get(1),
                 actor: r.get(2),
@@ -328,7 +337,33 @@ impl Store {
                 detail: r.get(5),
                 address: r.get(6),
             })
-            .collect())
+            .collect();
+        if event.is_empty() || event == "change" {
+            let rows = sqlx::query(
+                "SELECT seq, entity, entity_id, action, actor, at, before_doc, after_doc FROM changes \
+                 WHERE ($1 = '' OR actor = $1) ORDER BY seq DESC LIMIT $2",
+            )
+            .bind(actor)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+            for row in &rows {
+                let c = super::changes::change_from_row(row)?;
+                events.push(AuditEvent {
+                    source: "change",
+                    seq: c.seq,
+                    detail: change_detail(&c),
+                    at: c.at,
+                    actor: c.actor,
+                    event: "change".into(),
+                    outcome: c.action,
+                    address: None,
+                });
+            }
+            events.sort_by(|a, b| b.at.cmp(&a.at).then(b.seq.cmp(&a.seq)));
+            events.truncate(limit.max(0) as usize);
+        }
+        Ok(events)
     }
 
     /// Saves a draft of an entry (its JSON document, already valid): the
@@ -431,6 +466,36 @@ impl Store {
         tx.commit().await?;
         Ok(Ok(revision))
     }
+}
+
+/// A change in words: what was changed and which of its fields, never
+/// their values (a person's or token's record holds nothing to show).
+fn change_detail(c: &super::Change) -> String {
+    let doc = c.after.as_ref().or(c.before.as_ref());
+    let name = doc
+        .and_then(|d| ["slug", "email", "entry", "name"].iter().find_map(|k| d.get(*k).and_then(Value::as_str)))
+        .unwrap_or(&c.entity_id);
+    let mut detail = format!("{} {name}", c.entity);
+    if let (Some(Value::Object(before)), Some(Value::Object(after))) = (&c.before, &c.after) {
+        let fields: Vec<&str> = after
+            .iter()
+            .filter(|(k, v)| {
+                !matches!(k.as_str(), "updated_at" | "created_at" | "document") && before.get(*k) != Some(v)
+            })
+            .map(|(k, _)| k.as_str())
+            .chain(before.keys().filter(|k| !after.contains_key(*k)).map(String::as_str))
+            .collect();
+        if !fields.is_empty() {
+            detail.push_str(": ");
+            detail.push_str(&fields.join(", "));
+        }
+    }
+    if c.entity == "revision"
+        && let Some(state) = c.after.as_ref().and_then(|a| a.get("state")).and_then(Value::as_str)
+    {
+        detail.push_str(&format!(" (now {state})"));
+    }
+    detail
 }
 
 /// One draft saved inside a write transaction (see `Store::save_draft`).
