@@ -27,7 +27,7 @@ use crate::catalogue::{
 pub use accounts::{Principal, Role, TokenInfo, User};
 pub use changes::Change;
 pub use publishing::{
-    AuditEvent, LOCK_AFTER, LOCK_FOR, Revision, RevisionState, SESSION_ABSOLUTE, SESSION_IDLE, Session, SignIn,
+    AUDIT_EVENTS, AuditEvent, LOCK_AFTER, LOCK_FOR, Revision, RevisionState, SESSION_ABSOLUTE, SESSION_IDLE, Session, SignIn,
 };
 pub use query::{EntryQuery, EntrySort};
 pub use uploads::Upload;

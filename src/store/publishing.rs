@@ -134,6 +134,19 @@ fn revision_from_row(r: &sqlx::any::AnyRow) -> anyhow::Result<Revision> {
 const REVISION_COLUMNS: &str = "id, entry_slug, number, state, document, organisation, author, comment, reviewer, \
      created_at, updated_at, base_seq";
 
+/// The kinds of event in the audit log, with what each means.
+pub const AUDIT_EVENTS: [(&str, &str); 9] = [
+    ("change", "A change to the catalogue, a person or a token"),
+    ("sign-in", "Signed in"),
+    ("sign-in-failed", "A wrong email or password"),
+    ("sign-in-refused", "Sign-in refused: locked account or too many attempts"),
+    ("sign-out", "Signed out"),
+    ("token-used", "An API token used"),
+    ("token-refused", "An unknown, expired or revoked API token"),
+    ("permission-refused", "Something not allowed was refused"),
+    ("import", "A spreadsheet upload confirmed"),
+];
+
 /// One line of the audit log: an event recorded in the audit table
 /// (`source` "audit": sign-ins, token use, refusals, uploads) or a change
 /// from the changes log (`source` "change", event "change").

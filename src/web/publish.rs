@@ -832,6 +832,7 @@ struct AuditPage {
     events: Vec<crate::store::AuditEvent>,
     event: String,
     actor: String,
+    kinds: &'static [(&'static str, &'static str)],
 }
 
 pub async fn audit(
@@ -861,5 +862,5 @@ pub async fn audit(
         return Ok(audit_csv(&events)?);
     }
     let l = private_layout(&headers, &state, "/admin/audit", "Audit log");
-    Ok(html(&AuditPage { l, events, event, actor }))
+    Ok(html(&AuditPage { l, events, event, actor, kinds: &crate::store::AUDIT_EVENTS }))
 }
