@@ -514,3 +514,42 @@ async fn ckanext_pages_serve_the_guides_and_site_pages() {
     assert_eq!(body["error"]["__type"], "Not Found Error");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn organizations_are_updated_and_patched_by_administrators_only() {
+    let s = TestServer::with_demo(Backend::Sqlite).await;
+    let store = &s.test_store.store;
+    store.add_user("editor@example.org", standards::store::Role::Editor, None).await.unwrap();
+    store.add_user("admin@example.org", standards::store::Role::Admin, None).await.unwrap();
+    let (_, editor) = store.create_token("editor@example.org", "test", None).await.unwrap();
+    let (_, admin) = store.create_token("admin@example.org", "test", None).await.unwrap();
+    let (_, before) = action(&s, "organization_show", "id=prsb").await;
+    let kind = before["result"]["kind"].clone();
+
+    let patch = json!({"id": "prsb", "description": "Patched description."});
+    assert_eq!(post(&s, "organization_patch", None, patch.clone()).await.0, 403);
+    let (status, body) = post(&s, "organization_patch", Some(&editor), patch.clone()).await;
+    assert_eq!((status, body["error"]["__type"].as_str()), (403, Some("Authorization Error")));
+    let (status, body) = post(&s, "organization_patch", Some(&admin), patch).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["result"]["description"], "Patched description.");
+    assert_eq!(body["result"]["title"], before["result"]["title"], "a patch keeps what it does not name");
+    assert_eq!(body["result"]["kind"], kind);
+
+    // An update replaces everything but the name (and the kind, unless given).
+    let (status, body) =
+        post(&s, "organization_update", Some(&admin), json!({"id": "prsb", "title": "PRSB (updated)"})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["result"]["title"], "PRSB (updated)");
+    assert!(body["result"]["description"].as_str().is_none_or(str::is_empty), "{body}");
+    assert_eq!(body["result"]["kind"], kind);
+    let (_, shown) = action(&s, "organization_show", "id=prsb").await;
+    assert_eq!(shown["result"]["title"], "PRSB (updated)");
+
+    let (status, body) = post(&s, "organization_patch", Some(&admin), json!({"id": "no-such-body"})).await;
+    assert_eq!((status, body["error"]["__type"].as_str()), (404, Some("Not Found Error")));
+    let (status, body) = post(&s, "organization_update", Some(&admin), json!({"id": "prsb", "title": ""})).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["__type"], "Validation Error");
+    s.stop().await;
+}

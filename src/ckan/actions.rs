@@ -144,8 +144,15 @@ fn envelope(action: &str, result: Result<Value, ActionError>) -> Response {
     }
 }
 
-const WRITE_ACTIONS: &[&str] =
-    &["package_create", "package_update", "package_patch", "package_delete", "organization_create"];
+const WRITE_ACTIONS: &[&str] = &[
+    "package_create",
+    "package_update",
+    "package_patch",
+    "package_delete",
+    "organization_create",
+    "organization_update",
+    "organization_patch",
+];
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/3/action/{name}", get(call).post(call)).route("/api/action/{name}", get(call).post(call))

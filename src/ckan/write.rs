@@ -172,6 +172,43 @@ pub async fn run(state: &AppState, action: &str, p: &Params, headers: &HeaderMap
                 .ok_or_else(|| ActionError::not_found("Organization not found"))?;
             Ok(super::package::organization(&org))
         }
+        "organization_update" | "organization_patch" => {
+            allow(state, &who, Permission::ManageOrganisations, action).await?;
+            let id = name_of(p)?;
+            let current =
+                state.store.organisation(&id).await?.ok_or_else(|| ActionError::not_found("Organization not found"))?;
+            if p.str("name").is_some_and(|n| n != current.slug.as_str()) && p.str("id").is_some() {
+                return Err(ActionError::validation("name: an organization's name does not change here"));
+            }
+            let mut given = import::ckan::organisation(&p.0);
+            if !p.0.contains_key("kind") {
+                given.remove("kind");
+            }
+            // A patch changes the fields it gives; an update replaces the
+            // organization, keeping its name and (unless given) its kind.
+            let mut document = if action == "organization_patch" {
+                match serde_json::to_value(&current).map_err(anyhow::Error::from)? {
+                    Value::Object(map) => crate::api::write::writable(map),
+                    _ => Map::new(),
+                }
+            } else {
+                let mut base = Map::new();
+                base.insert("kind".into(), Value::String(current.kind.clone()));
+                base
+            };
+            document.extend(given);
+            document.insert("slug".into(), Value::String(current.slug.to_string()));
+            let mut raw = RawCatalogue::default();
+            raw.organisations.push((Location::Path("organization".into()), document));
+            let set = import::plan(&state.store, raw).await?.map_err(validation)?;
+            apply(state, &set, &who).await?;
+            let org = state
+                .store
+                .organisation(current.slug.as_str())
+                .await?
+                .ok_or_else(|| ActionError::not_found("Organization not found"))?;
+            Ok(super::package::organization(&org))
+        }
         other => Err(ActionError::validation(format!("{other} is not a write action"))),
     }
 }
