@@ -72,6 +72,32 @@ const MATRIX: &[(&str, [&str; 5])] = &[
         "POST /manage/vocabularies/care-settings/new",
         ["303 /sign-in", "303 /care-settings/", "303 /care-settings/", "403", "403"],
     ),
+    // People and API tokens in the browser (redirects without their query).
+    ("GET /account", ["303 /sign-in", "200", "200", "200", "200"]),
+    ("GET /account/password", ["303 /sign-in", "200", "200", "200", "200"]),
+    ("POST /account/password", ["303 /sign-in", "303 /account", "303 /account", "303 /account", "303 /account"]),
+    ("GET /account/tokens/new", ["303 /sign-in", "200", "200", "200", "200"]),
+    ("POST /account/tokens/new", ["303 /sign-in", "200", "200", "200", "200"]),
+    (
+        "POST /account/tokens/{id}/revoke",
+        ["303 /sign-in", "303 /account", "303 /account", "303 /account", "303 /account"],
+    ),
+    ("POST /account/tokens/{id}/revoke of another's", ["303 /sign-in", "403", "403", "403", "403"]),
+    ("GET /admin/people", ["303 /sign-in", "200", "403", "403", "403"]),
+    ("GET /admin/people/new", ["303 /sign-in", "200", "403", "403", "403"]),
+    ("POST /admin/people/new", ["303 /sign-in", "303 /admin/", "403", "403", "403"]),
+    ("GET /admin/people/{id}", ["303 /sign-in", "200", "403", "403", "403"]),
+    ("POST /admin/people/{id}", ["303 /sign-in", "303 /admin/", "403", "403", "403"]),
+    ("POST /admin/people/{id}/disable", ["303 /sign-in", "303 /admin/", "403", "403", "403"]),
+    ("POST /admin/people/{id}/enable", ["303 /sign-in", "303 /admin/", "403", "403", "403"]),
+    ("POST /admin/people/{id}/password-link", ["303 /sign-in", "200", "403", "403", "403"]),
+    ("GET /set-password/{token}", ["200", "200", "200", "200", "200"]),
+    // Stays last: setting a password with a link signs the browser in as
+    // that person, ending the session it had.
+    (
+        "POST /set-password/{token}",
+        ["303 /dashboard", "303 /dashboard", "303 /dashboard", "303 /dashboard", "303 /dashboard"],
+    ),
 ];
 
 struct Caller {
@@ -119,6 +145,11 @@ fn outcome(status: u16, location: &str) -> String {
     } else {
         status.to_string()
     }
+}
+
+/// An outcome without the query of the address it leads to.
+fn without_query(outcome: String) -> String {
+    outcome.split('?').next().unwrap_or_default().to_owned()
 }
 
 async fn api(s: &TestServer, c: &Caller, method: &str, path: &str, body: Option<Value>) -> String {
@@ -338,6 +369,86 @@ async fn attempt(s: &TestServer, c: &mut Caller, route: &str, n: usize) -> Strin
                 ("aliases", String::new()),
             ];
             form_post(c, "/dashboard", "/manage/vocabularies/care-settings/new", manage_fields(&fields)).await
+        }
+        "GET /account"
+        | "GET /account/password"
+        | "GET /account/tokens/new"
+        | "GET /admin/people"
+        | "GET /admin/people/new" => form_get(c, &route[4..]).await,
+        "POST /account/password" => {
+            let fields = vec![
+                ("csrf".to_owned(), String::new()),
+                ("current_password".to_owned(), PASSWORD.to_owned()),
+                ("new_password".to_owned(), format!("silver tractor morning {n}")),
+                ("confirm_password".to_owned(), format!("silver tractor morning {n}")),
+            ];
+            without_query(form_post(c, "/dashboard", "/account/password", fields).await)
+        }
+        "POST /account/tokens/new" => {
+            let fields = vec![
+                ("csrf".to_owned(), String::new()),
+                ("name".to_owned(), format!("cell {n}")),
+                ("expires".to_owned(), "7".to_owned()),
+            ];
+            form_post(c, "/dashboard", "/account/tokens/new", fields).await
+        }
+        "POST /account/tokens/{id}/revoke" | "POST /account/tokens/{id}/revoke of another's" => {
+            let owner = match &c.email {
+                Some(email) if !route.ends_with("another's") => email.clone(),
+                _ => "nobody-else@example.org".to_owned(),
+            };
+            if owner == "nobody-else@example.org" && !store.users().await.unwrap().iter().any(|u| u.email == owner) {
+                store.add_user(&owner, Role::Editor, None).await.unwrap();
+            }
+            let id = store.create_token(&owner, "cell", None).await.unwrap().0;
+            let fields = vec![("csrf".to_owned(), String::new())];
+            without_query(form_post(c, "/dashboard", &format!("/account/tokens/{id}/revoke"), fields).await)
+        }
+        "POST /admin/people/new" => {
+            let fields = vec![
+                ("csrf".to_owned(), String::new()),
+                ("email".to_owned(), format!("{slug}@example.org")),
+                ("role".to_owned(), "publisher".to_owned()),
+                ("organisation".to_owned(), "prsb".to_owned()),
+            ];
+            form_post(c, "/dashboard", "/admin/people/new", fields).await
+        }
+        "GET /admin/people/{id}"
+        | "POST /admin/people/{id}"
+        | "POST /admin/people/{id}/disable"
+        | "POST /admin/people/{id}/enable"
+        | "POST /admin/people/{id}/password-link" => {
+            let id = store.add_user(&format!("{slug}@example.org"), Role::Editor, None).await.unwrap().id;
+            if route.ends_with("/enable") {
+                store.set_disabled(&id, true, "test").await.unwrap();
+            }
+            let path = route.split(' ').nth(1).unwrap().replace("{id}", &id);
+            if route.starts_with("GET") {
+                return form_get(c, &path).await;
+            }
+            let mut fields = vec![("csrf".to_owned(), String::new())];
+            if route == "POST /admin/people/{id}" {
+                fields.push(("role".to_owned(), "publisher".to_owned()));
+                fields.push(("organisation".to_owned(), "nhs-england".to_owned()));
+            }
+            form_post(c, "/dashboard", &path, fields).await
+        }
+        "GET /set-password/{token}" | "POST /set-password/{token}" => {
+            let email = format!("{slug}@example.org");
+            store.add_user(&email, Role::Publisher, Some("prsb")).await.unwrap();
+            let token = store.create_password_link(&email, "test", chrono::Duration::hours(1)).await.unwrap();
+            let path = format!("/set-password/{token}");
+            let page = c.browser.get(&path).await;
+            if route.starts_with("GET") {
+                return outcome(page.status, &page.location);
+            }
+            // The form's own token, not the session's in the page header.
+            let form = &page.body[page.body.find(&format!("action=\"{path}\"")).expect("the form")..];
+            let csrf = Browser::csrf(form);
+            let new = format!("silver tractor evening {n}");
+            let fields = [("csrf", csrf.as_str()), ("new_password", new.as_str()), ("confirm_password", new.as_str())];
+            let answer = c.browser.post(&path, &fields).await;
+            outcome(answer.status, &answer.location)
         }
         other => panic!("no way to try the route `{other}`"),
     }

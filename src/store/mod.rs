@@ -24,10 +24,11 @@ use crate::catalogue::{
     Catalogue, Entry, FORMAT, GlossaryTerm, Organisation, Page, PageKind, Term, Vocabularies, Vocabulary,
 };
 
-pub use accounts::{Principal, Role, TokenInfo, User};
+pub use accounts::{Person, Principal, Role, TokenInfo, User};
 pub use changes::Change;
 pub use publishing::{
-    AUDIT_EVENTS, AuditEvent, LOCK_AFTER, LOCK_FOR, Revision, RevisionState, SESSION_ABSOLUTE, SESSION_IDLE, Session, SignIn,
+    AUDIT_EVENTS, AuditEvent, LOCK_AFTER, LOCK_FOR, PASSWORD_LINK_VALID, PasswordLink, PasswordLinkUse, Revision,
+    RevisionState, SESSION_ABSOLUTE, SESSION_IDLE, Session, SignIn,
 };
 pub use query::{EntryQuery, EntrySort};
 pub use uploads::Upload;
@@ -64,6 +65,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("migrations/0005_publishing.sql")),
     (6, include_str!("migrations/0006_uploads.sql")),
     (7, include_str!("migrations/0007_revision_base.sql")),
+    (8, include_str!("migrations/0008_password_links.sql")),
 ];
 
 impl Store {

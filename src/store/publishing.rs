@@ -135,7 +135,7 @@ const REVISION_COLUMNS: &str = "id, entry_slug, number, state, document, organis
      created_at, updated_at, base_seq";
 
 /// The kinds of event in the audit log, with what each means.
-pub const AUDIT_EVENTS: [(&str, &str); 9] = [
+pub const AUDIT_EVENTS: [(&str, &str); 20] = [
     ("change", "A change to the catalogue, a person or a token"),
     ("sign-in", "Signed in"),
     ("sign-in-failed", "A wrong email or password"),
@@ -145,7 +145,62 @@ pub const AUDIT_EVENTS: [(&str, &str); 9] = [
     ("token-refused", "An unknown, expired or revoked API token"),
     ("permission-refused", "Something not allowed was refused"),
     ("import", "A spreadsheet upload confirmed"),
+    ("password-changed", "A person changed their own password"),
+    ("password-change-failed", "A password change refused: the current password was wrong"),
+    ("token-created", "An API token made on the website (never the token itself)"),
+    ("token-revoked", "An API token revoked on the website"),
+    ("person-added", "An administrator added a person"),
+    ("person-changed", "An administrator changed a person's role or organisation"),
+    ("person-disabled", "An administrator disabled a person"),
+    ("person-enabled", "An administrator enabled a person again"),
+    ("password-link-created", "An administrator made a one-time link to set a password"),
+    ("password-link-used", "A person set their password with a one-time link"),
+    ("password-link-refused", "An expired, used or unknown link to set a password"),
 ];
+
+/// How long a link to set a password works.
+pub const PASSWORD_LINK_VALID: Duration = Duration::hours(24);
+
+/// What a link to set a password is now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordLink {
+    /// It works, for this person.
+    Valid { email: String },
+    /// Too old.
+    Expired { email: String },
+    /// It has been used already.
+    Used { email: String },
+    /// Its person is disabled.
+    Disabled { email: String },
+    /// No such link (mistyped, or replaced by a newer one).
+    Unknown,
+}
+
+/// What using a link to set a password came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordLinkUse {
+    /// The password is set, every other session of theirs ended, and they
+    /// are signed in: the new session's cookie value.
+    Done { email: String, session: String },
+    /// Refused, and why.
+    Refused(PasswordLink),
+}
+
+/// Starts a session for a person inside a write: its cookie value and
+/// CSRF token.
+async fn start_session(tx: &mut sqlx::Transaction<'_, sqlx::Any>, user_id: &str) -> anyhow::Result<(String, String)> {
+    let session = random_token();
+    let csrf = random_token();
+    let at = now().to_rfc3339();
+    sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)")
+        .bind(sha256(&session))
+        .bind(user_id)
+        .bind(&csrf)
+        .bind(&at)
+        .execute(&mut **tx)
+        .await?;
+    Ok((session, csrf))
+}
 
 /// One line of the audit log: an event recorded in the audit table
 /// (`source` "audit": sign-ins, token use, refusals, uploads) or a change
@@ -166,6 +221,18 @@ pub struct AuditEvent {
 impl Store {
     /// Sets a person's password (already checked against the rules).
     pub async fn set_password(&self, email: &str, password_hash: &str, actor: &str) -> anyhow::Result<()> {
+        self.change_password(email, password_hash, actor, None).await
+    }
+
+    /// Sets a person's password (already checked against the rules); every
+    /// session of theirs ends but the one with the cookie `keep`, if given.
+    pub async fn change_password(
+        &self,
+        email: &str,
+        password_hash: &str,
+        actor: &str,
+        keep: Option<&str>,
+    ) -> anyhow::Result<()> {
         let email = email.trim().to_lowercase();
         let _guard = self.write_lock.lock().await;
         let mut tx = self.begin_write().await?;
@@ -177,13 +244,34 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         // Other sessions end when the password changes.
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(&id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+            .bind(&id)
+            .bind(keep.map(|k| sha256(k.trim())).unwrap_or_default())
+            .execute(&mut *tx)
+            .await?;
         let at = now().to_rfc3339();
         ChangeLog::new(actor, &at)
             .append(&mut tx, "user", &id, Action::Update, None, Some(&json!({"email": email, "password": "changed"})))
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Whether `verify` accepts a person's stored password hash (it is
+    /// given an empty text when they have none). Changes nothing: for a
+    /// signed-in person confirming their current password.
+    pub async fn check_password(&self, email: &str, verify: impl Fn(&str) -> bool) -> anyhow::Result<bool> {
+        let row = sqlx::query("SELECT password_hash FROM users WHERE email = $1")
+            .bind(email.trim().to_lowercase())
+            .fetch_optional(&self.pool)
+            .await?;
+        match row.and_then(|r| r.get::<Option<String>, _>(0)) {
+            Some(stored) => Ok(verify(&stored)),
+            None => {
+                verify("");
+                Ok(false)
+            }
+        }
     }
 
     /// Checks an email and password; counts failures and locks the account
@@ -235,18 +323,7 @@ impl Store {
             .bind(&id)
             .execute(&mut *tx)
             .await?;
-        let session = random_token();
-        let csrf = random_token();
-        let at = now().to_rfc3339();
-        sqlx::query(
-            "INSERT INTO sessions (id_hash, user_id, csrf, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)",
-        )
-        .bind(sha256(&session))
-        .bind(&id)
-        .bind(&csrf)
-        .bind(&at)
-        .execute(&mut *tx)
-        .await?;
+        let (session, csrf) = start_session(&mut tx, &id).await?;
         tx.commit().await?;
         Ok(SignIn::Ok { session, csrf, email })
     }
@@ -294,6 +371,83 @@ impl Store {
     pub async fn end_session(&self, cookie: &str) -> anyhow::Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(sha256(cookie.trim())).execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// Makes a one-time link for a person to set a password, working for
+    /// `valid_for` (`PASSWORD_LINK_VALID` on the website), and returns its
+    /// token. Only the token's hash is kept; the person's earlier unused
+    /// links stop working.
+    pub async fn create_password_link(&self, email: &str, actor: &str, valid_for: Duration) -> anyhow::Result<String> {
+        let email = email.trim().to_lowercase();
+        let _guard = self.write_lock.lock().await;
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query("SELECT id, disabled FROM users WHERE email = $1")
+            .bind(&email)
+            .fetch_optional(&mut *tx)
+            .await?
+            .with_context(|| format!("there is no user `{email}`"))?;
+        if row.get::<i64, _>(1) != 0 {
+            anyhow::bail!("user `{email}` is disabled");
+        }
+        let user_id: String = row.get(0);
+        sqlx::query("DELETE FROM password_links WHERE user_id = $1 AND used_at IS NULL")
+            .bind(&user_id)
+            .execute(&mut *tx)
+            .await?;
+        let token = random_token();
+        let created = now();
+        sqlx::query(
+            "INSERT INTO password_links (id, user_id, token_hash, created_by, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(&user_id)
+        .bind(sha256(&token))
+        .bind(actor)
+        .bind(created.to_rfc3339())
+        .bind((created + valid_for).to_rfc3339())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// What the link with this token is now.
+    pub async fn password_link(&self, token: &str) -> anyhow::Result<PasswordLink> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(link_state(&mut conn, token).await?.0)
+    }
+
+    /// Sets a password (already checked against the rules and hashed) with
+    /// a link, if it still works: the link is used up, every session of the
+    /// person ends, and a new one starts.
+    pub async fn use_password_link(&self, token: &str, password_hash: &str) -> anyhow::Result<PasswordLinkUse> {
+        let _guard = self.write_lock.lock().await;
+        let mut tx = self.begin_write().await?;
+        let (state, ids) = link_state(&mut tx, token).await?;
+        let (PasswordLink::Valid { email }, Some((link_id, user_id))) = (&state, ids) else {
+            return Ok(PasswordLinkUse::Refused(state));
+        };
+        let at = now().to_rfc3339();
+        let used = sqlx::query("UPDATE password_links SET used_at = $2 WHERE id = $1 AND used_at IS NULL")
+            .bind(&link_id)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+        if used.rows_affected() != 1 {
+            return Ok(PasswordLinkUse::Refused(PasswordLink::Used { email: email.clone() }));
+        }
+        sqlx::query("UPDATE users SET password_hash = $2, failed_sign_ins = 0, locked_until = NULL WHERE id = $1")
+            .bind(&user_id)
+            .bind(password_hash)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(&user_id).execute(&mut *tx).await?;
+        let (session, _) = start_session(&mut tx, &user_id).await?;
+        let change = json!({"email": email, "password": "set with a one-time link"});
+        ChangeLog::new(email, &at).append(&mut tx, "user", &user_id, Action::Update, None, Some(&change)).await?;
+        tx.commit().await?;
+        Ok(PasswordLinkUse::Done { email: email.clone(), session })
     }
 
     /// Appends to the audit log. It never holds secrets: callers pass
@@ -483,6 +637,33 @@ impl Store {
 
 /// A change in words: what was changed and which of its fields, never
 /// their values (a person's or token's record holds nothing to show).
+/// A link's state, and (link id, user id) when it is known.
+async fn link_state(
+    conn: &mut sqlx::AnyConnection,
+    token: &str,
+) -> anyhow::Result<(PasswordLink, Option<(String, String)>)> {
+    let row = sqlx::query(
+        "SELECT l.id, l.user_id, l.expires_at, l.used_at, u.email, u.disabled FROM password_links l \
+         JOIN users u ON u.id = l.user_id WHERE l.token_hash = $1",
+    )
+    .bind(sha256(token.trim()))
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(r) = row else { return Ok((PasswordLink::Unknown, None)) };
+    let email: String = r.get(4);
+    let expired = r.get::<String, _>(2).parse::<DateTime<Utc>>().map_or(true, |e| e <= Utc::now());
+    let state = if r.get::<Option<String>, _>(3).is_some() {
+        PasswordLink::Used { email }
+    } else if expired {
+        PasswordLink::Expired { email }
+    } else if r.get::<i64, _>(5) != 0 {
+        PasswordLink::Disabled { email }
+    } else {
+        PasswordLink::Valid { email }
+    };
+    Ok((state, Some((r.get(0), r.get(1)))))
+}
+
 fn change_detail(c: &super::Change) -> String {
     let doc = c.after.as_ref().or(c.before.as_ref());
     let name = doc

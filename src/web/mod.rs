@@ -9,8 +9,10 @@ pub mod glossary;
 mod manage;
 pub mod markdown;
 mod pages;
+mod people;
 mod publish;
 mod search;
+mod settings;
 pub mod upload;
 mod view;
 
@@ -146,6 +148,8 @@ pub fn router() -> Router<AppState> {
         .route("/import/template.csv", get(upload::template))
         .route("/import/{id}", get(upload::preview).post(upload::confirm))
         .merge(manage::router())
+        .merge(people::router())
+        .merge(settings::router())
 }
 
 /// Spreadsheet uploads, which take larger bodies than other requests.
