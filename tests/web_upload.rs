@@ -129,7 +129,8 @@ async fn every_row_problem_is_shown_and_nothing_is_kept() {
     assert!(binary.body.contains("UTF-8 text, or a spreadsheet workbook"), "{}", binary.body);
     let empty = upload(&mut b, "", Vec::new()).await;
     assert_eq!(empty.status, 422);
-    assert!(empty.body.contains("choose a CSV file or a spreadsheet"), "{}", empty.body);
+    assert!(empty.body.contains("Choose a CSV file or a spreadsheet to upload"), "{}", empty.body);
+    assert!(!empty.body.contains("Problems in"), "{}", empty.body);
     let fake = upload(&mut b, "sheet.xlsx", b"not a zip".to_vec()).await;
     assert_eq!(fake.status, 422);
     assert!(fake.body.contains("a spreadsheet workbook (XLSX, XLS or ODS) that opens"), "{}", fake.body);

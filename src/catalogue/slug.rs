@@ -18,7 +18,7 @@ impl Slug {
             && !value.starts_with('-')
             && !value.ends_with('-')
             && !value.contains("--");
-        if ok { Ok(Slug(value.to_owned())) } else { Err(format!("expected a slug: {SLUG_FORM}")) }
+        if ok { Ok(Slug(value.to_owned())) } else { Err(format!("a slug: {SLUG_FORM}")) }
     }
 
     /// Makes a slug from any text: "GP / Primary care" becomes `gp-primary-care`.

@@ -80,7 +80,7 @@ impl Status {
             value.trim().chars().map(|c| if c == ' ' || c == '_' { '-' } else { c.to_ascii_lowercase() }).collect();
         Status::ALL.into_iter().find(|s| s.slug() == wanted).ok_or_else(|| {
             let names: Vec<&str> = Status::ALL.iter().map(|s| s.slug()).collect();
-            format!("expected a status: one of {}", names.join(", "))
+            format!("a status: one of {}", names.join(", "))
         })
     }
 }

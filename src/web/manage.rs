@@ -441,7 +441,7 @@ fn slug_error(slug: &str) -> Option<(String, String)> {
         Ok(_) if slug == "new" => "Slug: `new` is kept for the add form's address; choose another slug".to_owned(),
         Ok(_) => return None,
         Err(_) if slug.is_empty() => "Slug: expected a value: this field is required".to_owned(),
-        Err(e) => format!("Slug: {e}"),
+        Err(e) => format!("Slug: expected {e}"),
     };
     Some(("slug".to_owned(), message))
 }

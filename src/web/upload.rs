@@ -132,6 +132,25 @@ struct UploadPage {
     problems: Vec<ProblemRow>,
 }
 
+impl UploadPage {
+    /// The error summary's line for the file field.
+    fn summary(&self) -> String {
+        let n = self.problems.len();
+        if self.file_name.is_empty() {
+            "Choose a CSV file or a spreadsheet to upload".to_owned()
+        } else if n == 1 && self.problems[0].location == "whole file" {
+            format!("{} cannot be imported: expected {}", self.file_name, self.problems[0].expected)
+        } else {
+            format!(
+                "Nothing was imported: {} has {n} problem{}; correct {} and upload it again",
+                self.file_name,
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "it" } else { "them all" }
+            )
+        }
+    }
+}
+
 pub async fn form(
     State(state): State<AppState>,
     Extension(session): Extension<CurrentSession>,
@@ -208,7 +227,7 @@ pub async fn upload(
     let (file_name, bytes) = file.unwrap_or_default();
     let file_name = file_name.rsplit(['/', '\\']).next().unwrap_or("").to_owned();
     let fail = |problems: Vec<Problem>| {
-        let l = layout(&headers, &state, "/import", "Upload a spreadsheet");
+        let l = layout(&headers, &state, "/import", "Error: Upload a spreadsheet");
         let mut response = html(&UploadPage {
             l,
             csrf: session.csrf(),
@@ -376,6 +395,9 @@ async fn preview_page(
             page.o = outcome(state, who, &plan).await?;
             page.digest = page.o.digest();
         }
+    }
+    if !page.problems.is_empty() {
+        page.l.title = format!("Error: {}", page.l.title);
     }
     let mut response = html(&page);
     if moved_on {
