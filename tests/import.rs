@@ -315,3 +315,35 @@ async fn vocabulary_terms_need_a_label_and_non_empty_aliases() {
     );
     ts.finish().await;
 }
+
+#[tokio::test]
+async fn a_new_entry_may_not_take_another_entrys_id() {
+    let ts = TestStore::new(Backend::Sqlite).await;
+    load(&ts.store, &small_catalogue()).await;
+    let taken = ts.store.entry("snomed-ct").await.unwrap().unwrap().id.to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("copies.csv");
+    let fresh = "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b";
+    std::fs::write(
+        &file,
+        format!(
+            "id,slug,title,type,category,owner,status\n\
+             {taken},snomed-copy,Copy,standard,record-standards,prsb,active\n\
+             {fresh},first-new,First,standard,record-standards,prsb,active\n\
+             {fresh},second-new,Second,standard,record-standards,prsb,active\n\
+             {taken},snomed-ct,SNOMED CT,standard,data-definitions-and-terminologies,nhs-england,active\n"
+        ),
+    )
+    .unwrap();
+    let text = import(&ts.store, &file).await.unwrap_err().to_string();
+    assert!(
+        text.contains(&format!("row 2, column `id`, value `{taken}`")) && text.contains("`snomed-ct` has this one"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("row 4, column `id`, value `{fresh}`")) && text.contains("`first-new` has this one"),
+        "{text}"
+    );
+    assert!(!text.contains("row 5"), "an entry keeps its own id: {text}");
+    ts.finish().await;
+}

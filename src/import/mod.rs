@@ -412,7 +412,11 @@ pub async fn plan(store: &Store, raw: RawCatalogue) -> anyhow::Result<Result<Cha
         let name = map.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
         add_org_names(&mut resolver, &slug, &name);
     }
-    resolver.entries.extend(store.entry_slugs().await?);
+    let keys = store.entry_keys().await?;
+    resolver.entries.extend(keys.iter().map(|(slug, _)| slug.clone()));
+    // Ids are the directory's: a new entry may not take one already used.
+    let mut ids: HashMap<String, String> = keys.iter().map(|(slug, id)| (id.clone(), slug.clone())).collect();
+    let stored: HashSet<&str> = keys.iter().map(|(slug, _)| slug.as_str()).collect();
     for (_, map) in &raw.entries {
         if let Some(slug) = map.get("slug").and_then(Value::as_str) {
             resolver.entries.insert(slug.trim().to_owned());
@@ -447,6 +451,25 @@ pub async fn plan(store: &Store, raw: RawCatalogue) -> anyhow::Result<Result<Cha
                 if let Some(p) = repeated_slug(&mut seen_entries, entry.slug.as_str(), location) {
                     problems.push(p);
                     continue;
+                }
+                let id = entry.id.to_string();
+                if !stored.contains(entry.slug.as_str()) {
+                    match ids.get(&id) {
+                        Some(holder) if holder != entry.slug.as_str() => {
+                            problems.push(Problem {
+                                location: Some(location.clone()),
+                                column: Some("id".into()),
+                                value: Some(id),
+                                expected: format!(
+                                    "no id for a new entry (the directory gives one), or one no other entry has: `{holder}` has this one"
+                                ),
+                            });
+                            continue;
+                        }
+                        _ => {
+                            ids.insert(id, entry.slug.to_string());
+                        }
+                    }
                 }
                 set.entries.push(entry);
             }

@@ -311,6 +311,12 @@ pub fn redact(url: &str) -> String {
 
 impl Store {
     /// The slugs of every entry, for checking links.
+    /// Every entry's (slug, id).
+    pub async fn entry_keys(&self) -> anyhow::Result<Vec<(String, String)>> {
+        let rows = sqlx::query("SELECT slug, id FROM entries").fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
     pub async fn entry_slugs(&self) -> anyhow::Result<Vec<String>> {
         let rows = sqlx::query("SELECT slug FROM entries").fetch_all(&self.pool).await?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
