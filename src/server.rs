@@ -67,7 +67,8 @@ pub fn app(state: AppState) -> Router {
     let trace = TraceLayer::new_for_http()
         .make_span_with(|request: &Request<_>| {
             let id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
+            let path = logged_path(request.uri().path());
+            tracing::info_span!("request", request_id = %id, method = %request.method(), path = %path)
         })
         .on_request(())
         .on_response(DefaultOnResponse::new().level(Level::INFO));
@@ -89,6 +90,15 @@ pub fn app(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(trace)
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// A request's path as the log shows it: a one-time password link's token
+/// is a secret, so it is left out.
+fn logged_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("/set-password/") {
+        Some(token) if !token.is_empty() => "/set-password/(token)".into(),
+        _ => path.into(),
+    }
 }
 
 /// Serves until `shutdown` resolves, then stops accepting and lets requests

@@ -253,6 +253,7 @@ fn generate_writes_a_synthetic_catalogue_that_imports() {
 /// the audit log.
 #[test]
 fn secrets_never_reach_the_logs_or_responses() {
+    const LINK_TOKEN: &str = "pl_0123456789abcdefLINKTOKEN";
     let dir = tempfile::tempdir().unwrap();
     let password = "lantern orchard seventeen";
     let wrong_password = "quartz meadow umbrella";
@@ -351,6 +352,8 @@ fn secrets_never_reach_the_logs_or_responses() {
         }
         let audit = client.get(format!("{base}/admin/audit?format=csv")).header("cookie", format!("session={session}"));
         bodies.push(audit.send().await.unwrap().text().await.unwrap());
+        // A one-time password link's token is a secret too.
+        client.get(format!("{base}/set-password/{LINK_TOKEN}")).send().await.unwrap();
         (bodies, session, csrf)
     });
     assert!(terminate(child).success());
@@ -364,6 +367,7 @@ fn secrets_never_reach_the_logs_or_responses() {
         ("session cookie", cookie.as_str()),
         ("CSRF token", csrf.as_str()),
         ("password hash", "$argon2id$"),
+        ("password link token", LINK_TOKEN),
     ] {
         assert!(!logs.contains(secret), "the {name} is in the server's log");
         for body in &bodies {

@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::collections::HashMap;
-
 use common::fixtures::{load, small_catalogue};
 use common::{Backend, TestServer, TestStore};
 use standards::auth::password;
@@ -13,77 +11,32 @@ use standards::store::Role;
 
 const PASSWORD: &str = "purple kettle tuesday";
 
-/// A cookie-keeping client that does not follow redirects.
-struct Browser {
-    client: reqwest::Client,
-    base: String,
-    cookies: HashMap<String, String>,
-}
+/// The shared client (tests/common/browser.rs), answering as tuples:
+/// `(status, body)` for a GET, `(status, location, body)` for a POST.
+struct Browser(common::browser::Browser);
 
 impl Browser {
     fn new(s: &TestServer) -> Browser {
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Browser { client, base: s.base.clone(), cookies: HashMap::new() }
-    }
-
-    fn keep(&mut self, response: &reqwest::Response) {
-        for v in response.headers().get_all("set-cookie") {
-            let text = v.to_str().unwrap();
-            assert!(text.contains("HttpOnly") && text.contains("SameSite="), "{text}");
-            let (pair, _) = text.split_once(';').unwrap();
-            let (k, v) = pair.split_once('=').unwrap();
-            if v.is_empty() {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.to_owned(), v.to_owned());
-            }
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        Browser(common::browser::Browser::new(s))
     }
 
     async fn get(&mut self, path: &str) -> (u16, String) {
-        let r = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .header("cookie", self.cookie_header())
-            .send()
-            .await
-            .unwrap();
-        self.keep(&r);
-        let status = r.status().as_u16();
-        (status, r.text().await.unwrap().replace("&#38;", "&amp;"))
+        let a = self.0.get(path).await;
+        (a.status, a.body)
     }
 
     async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
-        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
-        let r = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header("cookie", self.cookie_header())
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        self.keep(&r);
-        let status = r.status().as_u16();
-        let location = r.headers().get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
-        (status, location, r.text().await.unwrap())
+        let a = self.0.post(path, form).await;
+        (a.status, a.location, a.body)
     }
 
-    /// The CSRF token on the last page that had one.
     fn csrf(page: &str) -> String {
-        let start = page.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
-        page[start..start + page[start..].find('"').unwrap()].to_owned()
+        common::browser::Browser::csrf(page)
     }
 
     async fn sign_in(&mut self, email: &str, password: &str) -> (u16, String, String) {
-        let (_, page) = self.get("/sign-in").await;
-        let csrf = Browser::csrf(&page);
-        self.post("/sign-in", &[("csrf", &csrf), ("email", email), ("password", password)]).await
+        let a = self.0.sign_in(email, password).await;
+        (a.status, a.location, a.body)
     }
 }
 
@@ -127,7 +80,7 @@ on_both_stores!(the_whole_workflow_through_the_forms, |backend| async move {
     let mut publisher = Browser::new(&s);
     let (status, location, _) = publisher.sign_in("pub@example.org", PASSWORD).await;
     assert_eq!((status, location.as_str()), (303, "/dashboard"));
-    assert!(publisher.cookies.contains_key("session"));
+    assert!(publisher.0.cookies.contains_key("session"));
     let (_, dashboard) = publisher.get("/dashboard").await;
     assert!(dashboard.contains("pub@example.org (publisher)"));
 
@@ -365,7 +318,7 @@ on_both_stores!(history_shows_every_workflow_step_with_who_comments_and_differen
     else {
         panic!("signs in")
     };
-    other.cookies.insert("session".into(), session);
+    other.0.cookies.insert("session".into(), session);
     let (_, theirs) = other.get(&format!("/standards/{slug}/history")).await;
     assert_eq!(history_steps(&theirs).len(), 1);
     assert!(!theirs.contains("Add social care too.") && !theirs.contains("renamed in secret"));
@@ -446,7 +399,7 @@ async fn repeated_failed_sign_ins_lock_the_account_and_are_audited() {
         else {
             panic!("admin signs in");
         };
-        admin.cookies.insert("session".into(), session);
+        admin.0.cookies.insert("session".into(), session);
         signed = (303, String::new(), String::new());
     }
     assert_eq!(signed.0, 303);
@@ -463,7 +416,7 @@ async fn repeated_failed_sign_ins_lock_the_account_and_are_audited() {
     else {
         panic!()
     };
-    editor.cookies.insert("session".into(), session);
+    editor.0.cookies.insert("session".into(), session);
     assert_eq!(editor.get("/admin/audit").await.0, 403, "editors do not see the audit log");
     s.stop().await;
 }
@@ -480,7 +433,7 @@ on_both_stores!(authorisation_matrix_for_the_forms, |backend| async move {
             panic!()
         };
         let mut b = Browser::new(&s);
-        b.cookies.insert("session".into(), session);
+        b.0.cookies.insert("session".into(), session);
         browsers.push((who, b));
     }
     browsers.push(("nobody", Browser::new(&s)));
