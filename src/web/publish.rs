@@ -843,8 +843,7 @@ pub async fn audit(
 ) -> Result<Response, WebError> {
     let who = signed_in(&session)?;
     if let Err(r) = authorise(Some(who), Permission::ViewAudit) {
-        state.store.audit(&who.email, "permission-refused", "refused", "GET /admin/audit", None).await?;
-        return Err(refused(r));
+        return Err(crate::api::write::refusal(&state, Some(who), r, "GET /admin/audit").await.into());
     }
     let mut event = String::new();
     let mut actor = String::new();
