@@ -20,6 +20,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Larger bodies are refused with 413 before they are read.
 pub const BODY_LIMIT_BYTES: usize = 2 * 1024 * 1024;
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Uploading, previewing and confirming a spreadsheet (`/import...`).
+pub const UPLOAD_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Not found: problem JSON under the APIs, the not-found page elsewhere.
 async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
@@ -74,18 +76,22 @@ pub fn app(state: AppState) -> Router {
         .on_response(DefaultOnResponse::new().level(Level::INFO));
     // Uploads are read as a stream that stops at their own limit, so the
     // person gets the upload page saying why rather than a bare 413.
-    let uploads =
-        crate::web::upload_router().layer(axum::extract::DefaultBodyLimit::max(crate::web::upload::UPLOAD_LIMIT_BYTES));
+    // Checking and writing a large upload takes longer than other requests
+    // (about 500 rows a second on SQLite; BENCHMARKS.md), so it has its own
+    // time limit.
+    let uploads = crate::web::upload_router()
+        .layer(axum::extract::DefaultBodyLimit::max(crate::web::upload::UPLOAD_LIMIT_BYTES))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, UPLOAD_TIMEOUT));
     api::router()
         .merge(crate::web::router())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .merge(uploads)
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::account::session_layer))
         .with_state(state)
         .layer(axum::middleware::from_fn(security_headers))
         .layer(tower_http::compression::CompressionLayer::new().br(true).gzip(true))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(cors)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(trace)

@@ -146,15 +146,17 @@ pub fn router() -> Router<AppState> {
         .route("/revisions/{id}", get(publish::revision).post(publish::revision_step))
         .route("/admin/audit", get(publish::audit))
         .route("/import/template.csv", get(upload::template))
-        .route("/import/{id}", get(upload::preview).post(upload::confirm))
         .merge(manage::router())
         .merge(people::router())
         .merge(settings::router())
 }
 
-/// Spreadsheet uploads, which take larger bodies than other requests.
+/// Spreadsheet uploads and their previews and confirms, which take larger
+/// bodies and longer than other requests.
 pub fn upload_router() -> Router<AppState> {
-    Router::new().route("/import", get(upload::form).post(upload::upload))
+    Router::new()
+        .route("/import", get(upload::form).post(upload::upload))
+        .route("/import/{id}", get(upload::preview).post(upload::confirm))
 }
 
 /// A page that could not be shown: not found, a bad request, or a fault.
