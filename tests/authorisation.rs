@@ -91,6 +91,7 @@ const MATRIX: &[(&str, [&str; 5])] = &[
     ("POST /admin/people/{id}/disable", ["303 /sign-in", "303 /admin/", "403", "403", "403"]),
     ("POST /admin/people/{id}/enable", ["303 /sign-in", "303 /admin/", "403", "403", "403"]),
     ("POST /admin/people/{id}/password-link", ["303 /sign-in", "200", "403", "403", "403"]),
+    ("POST /admin/people/{id}/tokens/{token}/revoke", ["303 /sign-in", "303 /admin/", "403", "403", "403"]),
     ("GET /set-password/{token}", ["200", "200", "200", "200", "200"]),
     // Stays last: setting a password with a link signs the browser in as
     // that person, ending the session it had.
@@ -417,12 +418,14 @@ async fn attempt(s: &TestServer, c: &mut Caller, route: &str, n: usize) -> Strin
         | "POST /admin/people/{id}"
         | "POST /admin/people/{id}/disable"
         | "POST /admin/people/{id}/enable"
-        | "POST /admin/people/{id}/password-link" => {
+        | "POST /admin/people/{id}/password-link"
+        | "POST /admin/people/{id}/tokens/{token}/revoke" => {
             let id = store.add_user(&format!("{slug}@example.org"), Role::Editor, None).await.unwrap().id;
+            let token = store.create_token(&format!("{slug}@example.org"), "cell", None).await.unwrap().0;
             if route.ends_with("/enable") {
                 store.set_disabled(&id, true, "test").await.unwrap();
             }
-            let path = route.split(' ').nth(1).unwrap().replace("{id}", &id);
+            let path = route.split(' ').nth(1).unwrap().replace("{id}", &id).replace("{token}", &token);
             if route.starts_with("GET") {
                 return form_get(c, &path).await;
             }

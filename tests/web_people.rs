@@ -659,3 +659,39 @@ on_both_stores!(administrators_change_roles_and_access_but_not_their_own, |backe
     assert!(row.contains(" UTC</td>"), "{row}");
     s.stop().await;
 });
+
+on_both_stores!(administrators_see_and_revoke_a_persons_api_tokens, |backend| async move {
+    let s = server(backend).await;
+    let store = &s.test_store.store;
+    let (token_id, token) = store.create_token("pub@example.org", "their script", None).await.unwrap();
+    let (other_id, _) = store.create_token("editor@example.org", "editor's", None).await.unwrap();
+    assert_eq!(bearer_status(&s, &token).await, 200);
+    let id = person_id(&s, "pub@example.org").await;
+    let mut admin = signed_in(&s, "admin@example.org").await;
+    let page = admin.get(&format!("/admin/people/{id}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("their script"), "{}", page.body);
+    assert!(!page.body.contains(&token), "the token itself is never shown again");
+    let csrf = Browser::csrf(&page.body);
+
+    // Another person's token cannot be revoked through this person's page.
+    let wrong = admin.post(&format!("/admin/people/{id}/tokens/{other_id}/revoke"), &[("csrf", &csrf)]).await;
+    assert_eq!(wrong.status, 404);
+    assert_eq!(store.token(&other_id).await.unwrap().unwrap().revoked_at, None);
+    // Nor by anyone but an administrator.
+    let mut editor = signed_in(&s, "editor@example.org").await;
+    let editor_csrf = Browser::csrf(&editor.get("/account").await.body);
+    let refused = editor.post(&format!("/admin/people/{id}/tokens/{token_id}/revoke"), &[("csrf", &editor_csrf)]).await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(bearer_status(&s, &token).await, 200);
+
+    let done = admin.post(&format!("/admin/people/{id}/tokens/{token_id}/revoke"), &[("csrf", &csrf)]).await;
+    assert_eq!((done.status, done.location.as_str()), (303, format!("/admin/people/{id}?done=token-revoked").as_str()));
+    assert_eq!(bearer_status(&s, &token).await, 401);
+    let page = admin.get(&done.location).await;
+    assert!(page.body.contains("API tokens was revoked"), "{}", page.body);
+    assert!(page.body.contains("Revoked"), "{}", page.body);
+    let audit = audit_text(&s).await;
+    assert!(audit.contains("of pub@example.org") && !audit.contains(&token), "{audit}");
+    s.stop().await;
+});

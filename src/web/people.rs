@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/people/{id}/disable", post(disable))
         .route("/admin/people/{id}/enable", post(enable))
         .route("/admin/people/{id}/password-link", post(make_link))
+        .route("/admin/people/{id}/tokens/{token}/revoke", post(revoke_token))
         .route("/set-password/{token}", get(set_password_form).post(set_password))
 }
 
@@ -491,6 +492,9 @@ struct PersonPage {
     fields: Vec<Input>,
     errors: Vec<(String, String)>,
     notice: Option<String>,
+    tokens: Vec<super::settings::TokenRow>,
+    /// Where the token table's revoke buttons post.
+    revoke_base: String,
 }
 
 async fn person_page(
@@ -508,8 +512,10 @@ async fn person_page(
         .crumb("/dashboard", "Your dashboard")
         .crumb("/admin/people", "People");
     let is_self = session.principal().is_some_and(|w| w.email == person.user.email);
-    let page =
-        PersonPage { l, p, is_self, csrf: session.csrf(), fields: place_errors(fields, &errors), errors, notice };
+    let tokens = state.store.tokens_of(&person.user.email).await?.iter().map(super::settings::TokenRow::of).collect();
+    let fields = place_errors(fields, &errors);
+    let revoke_base = format!("/admin/people/{}/tokens", p.id);
+    let page = PersonPage { l, p, is_self, csrf: session.csrf(), fields, errors, notice, tokens, revoke_base };
     let mut response = html(&page);
     if failed {
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
@@ -536,6 +542,7 @@ async fn show(
         "changed" => Some(format!("{email}'s role and organisation were saved.")),
         "disabled" => Some(format!("{email} was disabled.")),
         "enabled" => Some(format!("{email} was enabled.")),
+        "token-revoked" => Some(format!("One of {email}'s API tokens was revoked. It no longer works.")),
         _ => None,
     });
     let fields =
@@ -620,6 +627,27 @@ async fn set_disabled(
         state.store.audit(&who.email, &format!("person-{done}"), "ok", &detail, None).await?;
     }
     Ok(Redirect::to(&format!("/admin/people/{id}?done={done}")).into_response())
+}
+
+/// Revokes one of a person's API tokens (administrators).
+async fn revoke_token(
+    State(state): State<AppState>,
+    Extension(session): Extension<CurrentSession>,
+    Path((id, token_id)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Result<Response, WebError> {
+    let form = parse_form(&body);
+    let doing = format!("POST /admin/people/{id}/tokens/{token_id}/revoke");
+    let who = administrator_post(&state, &session, &form, &doing).await?;
+    let person = find(&state, &id).await?;
+    let token =
+        state.store.token(&token_id).await?.filter(|t| t.email == person.user.email).ok_or(WebError::NotFound)?;
+    if token.revoked_at.is_none() {
+        state.store.revoke_token_by(&token_id, &who.email).await?;
+        let detail = format!("token {token_id} named {:?} of {}", token.name, person.user.email);
+        state.store.audit(&who.email, "token-revoked", "ok", &detail, None).await?;
+    }
+    Ok(Redirect::to(&format!("/admin/people/{id}?done=token-revoked")).into_response())
 }
 
 // ---------------------------------------------------------------- links to set a password

@@ -54,18 +54,18 @@ fn signed_in_post(session: &CurrentSession, form: &[(String, String)]) -> Result
 // ---------------------------------------------------------------- the account page
 
 /// A token as the list shows it.
-struct TokenRow {
-    id: String,
-    name: String,
-    created: String,
-    expires: String,
-    last_used: String,
-    status: &'static str,
-    active: bool,
+pub(super) struct TokenRow {
+    pub(super) id: String,
+    pub(super) name: String,
+    pub(super) created: String,
+    pub(super) expires: String,
+    pub(super) last_used: String,
+    pub(super) status: &'static str,
+    pub(super) active: bool,
 }
 
 impl TokenRow {
-    fn of(t: &TokenInfo) -> TokenRow {
+    pub(super) fn of(t: &TokenInfo) -> TokenRow {
         let expired =
             t.expires_at.as_deref().and_then(|e| e.parse::<DateTime<Utc>>().ok()).is_some_and(|e| e <= Utc::now());
         let status = match (&t.revoked_at, expired) {
@@ -94,6 +94,8 @@ struct AccountPage {
     organisation: Option<String>,
     csrf: String,
     tokens: Vec<TokenRow>,
+    /// Where the token table's revoke buttons post.
+    revoke_base: &'static str,
     notice: Option<String>,
 }
 
@@ -122,6 +124,7 @@ async fn account(
         organisation,
         csrf: session.csrf(),
         tokens: tokens.iter().map(TokenRow::of).collect(),
+        revoke_base: "/account/tokens",
         notice,
     })))
 }
