@@ -502,5 +502,12 @@ on_both_stores!(every_route_that_changes_something_for_every_role, |backend| asy
     for who in ["editor@example.org", "own@example.org", "other@example.org"] {
         assert!(refusals.iter().any(|e| e.actor == who), "{who}'s refusals are audited");
     }
+    // The entry forms' refusals too, with what was refused.
+    for doing in ["edit form of /standards/", "POST /standards/", "POST /new"] {
+        assert!(
+            refusals.iter().any(|e| e.actor == "other@example.org" && e.detail.starts_with(doing)),
+            "the form refusal `{doing}...` is audited"
+        );
+    }
     s.stop().await;
 });

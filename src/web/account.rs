@@ -48,6 +48,11 @@ impl CurrentSession {
         self.0.as_ref().map(|s| &s.principal)
     }
 
+    /// The signed-in person, or off to the sign-in page.
+    pub fn signed_in(&self) -> Result<&Principal, WebError> {
+        self.principal().ok_or(WebError::SignInNeeded)
+    }
+
     /// The token this session's forms carry (empty when signed out).
     pub fn csrf(&self) -> String {
         self.0.as_ref().map(|s| s.csrf.clone()).unwrap_or_default()

@@ -448,11 +448,7 @@ fn slug_error(slug: &str) -> Option<(String, String)> {
 
 // ---------------------------------------------------------------- pages
 
-fn layout(headers: &HeaderMap, state: &AppState, path: &str, title: &str) -> Layout {
-    let mut l = Layout::new(&state.site.base_url(headers), path, title.to_owned(), title.to_owned());
-    l.noindex = true;
-    l
-}
+use super::private_layout as layout;
 
 /// The signed-in person, if `what` is theirs to do; a refusal is audited.
 async fn allowed(
@@ -461,7 +457,7 @@ async fn allowed(
     what: Permission<'_>,
     doing: &str,
 ) -> Result<Principal, WebError> {
-    let who = session.principal().ok_or(WebError::SignInNeeded)?;
+    let who = session.signed_in()?;
     match authorise(Some(who), what) {
         Ok(_) => Ok(who.clone()),
         Err(r) => Err(refusal(state, Some(who), r, doing).await.into()),
@@ -652,7 +648,7 @@ async fn save(
     body: axum::body::Bytes,
 ) -> Result<Response, WebError> {
     let path = format!("{}/{}", kind.list_path(), slug.as_deref().unwrap_or("new"));
-    session.principal().ok_or(WebError::SignInNeeded)?;
+    session.signed_in()?;
     let form = parse_form(&body);
     check_csrf(&session, &form)?;
     let who = allowed(&state, &session, kind.permission(), &format!("POST {path}")).await?;

@@ -207,6 +207,14 @@ impl IntoResponse for WebError {
     }
 }
 
+/// The layout of a page only signed-in people see: never indexed, its
+/// title as its description.
+pub fn private_layout(headers: &HeaderMap, state: &AppState, path: &str, title: &str) -> Layout {
+    let mut l = Layout::new(&state.site.base_url(headers), path, title.to_owned(), title.to_owned());
+    l.noindex = true;
+    l
+}
+
 /// A rendered template as an HTML response.
 pub fn html<T: Template>(page: &T) -> Response {
     match page.render() {

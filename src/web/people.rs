@@ -178,9 +178,7 @@ impl FormPage {
 /// the page shows errors.
 pub fn layout(headers: &HeaderMap, state: &AppState, path: &str, title: &str, failed: bool) -> Layout {
     let title = if failed { format!("Error: {title}") } else { title.to_owned() };
-    let mut l = Layout::new(&state.site.base_url(headers), path, title.clone(), title);
-    l.noindex = true;
-    l
+    super::private_layout(headers, state, path, &title)
 }
 
 /// Keeps a page out of every cache (it shows a secret, or a person's
@@ -217,7 +215,7 @@ pub fn query_value(raw: Option<&str>, name: &str) -> Option<String> {
 
 /// The signed-in administrator; anyone else is refused, audited.
 async fn administrator(state: &AppState, session: &CurrentSession, doing: &str) -> Result<Principal, WebError> {
-    let who = session.principal().ok_or(WebError::SignInNeeded)?;
+    let who = session.signed_in()?;
     match authorise(Some(who), Permission::ManagePeople) {
         Ok(_) => Ok(who.clone()),
         Err(r) => Err(refusal(state, Some(who), r, doing).await.into()),
@@ -232,7 +230,7 @@ async fn administrator_post(
     form: &[(String, String)],
     doing: &str,
 ) -> Result<Principal, WebError> {
-    session.principal().ok_or(WebError::SignInNeeded)?;
+    session.signed_in()?;
     check_csrf(session, form)?;
     administrator(state, session, doing).await
 }

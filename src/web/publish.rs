@@ -15,28 +15,13 @@ use super::account::{CurrentSession, check_csrf, field, parse_form};
 use super::view::Layout;
 use super::{WebError, html};
 use crate::api::AppState;
-use crate::api::write::{Step, apply, audit_csv, check_entry, merge_for_publishing, save_draft, take_step, writable};
-use crate::auth::{Grant, Permission, Refusal, authorise};
+use crate::api::write::{
+    Step, allow, apply, audit_csv, check_entry, merge_for_publishing, save_draft, take_step, writable,
+};
+use crate::auth::{Grant, Permission, authorise};
 use crate::catalogue::fields::{ENTRY_FIELDS, FieldKind};
 use crate::catalogue::{Status, Vocabulary};
 use crate::store::{Change, ChangeSet, Principal, Revision, RevisionState};
-
-fn signed_in(session: &CurrentSession) -> Result<&Principal, WebError> {
-    session.principal().ok_or(WebError::SignInNeeded)
-}
-
-fn refused(r: Refusal) -> WebError {
-    match r {
-        Refusal::SignInNeeded => WebError::SignInNeeded,
-        Refusal::Forbidden(why) => WebError::Forbidden(why),
-    }
-}
-
-fn private_layout(headers: &HeaderMap, state: &AppState, path: &str, title: &str) -> Layout {
-    let mut l = Layout::new(&state.site.base_url(headers), path, title.to_owned(), title.to_owned());
-    l.noindex = true;
-    l
-}
 
 /// A field's label: its name in words.
 pub fn label(name: &str) -> String {
@@ -69,7 +54,7 @@ pub async fn dashboard(
     Extension(session): Extension<CurrentSession>,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    let who = signed_in(&session)?;
+    let who = session.signed_in()?;
     let reviewer = authorise(Some(who), Permission::Review).is_ok();
     let open = |r: &Revision| r.state.is_open();
     let mine: Vec<Revision> = if reviewer {
@@ -85,7 +70,7 @@ pub async fn dashboard(
     };
     let queue =
         if reviewer { state.store.revisions(Some(RevisionState::Submitted), None, None).await? } else { Vec::new() };
-    let l = private_layout(&headers, &state, "/dashboard", "Your dashboard");
+    let l = super::private_layout(&headers, &state, "/dashboard", "Your dashboard");
     Ok(html(&Dashboard {
         l,
         email: who.email.clone(),
@@ -288,11 +273,11 @@ async fn form_page(
     errors: Vec<(String, String)>,
     preview: Option<String>,
 ) -> Result<Response, WebError> {
-    let who = signed_in(session)?;
+    let who = session.signed_in()?;
     let owner = document.get("owner").and_then(Value::as_str).unwrap_or("");
     let publishes = authorise(Some(who), Permission::Review).is_ok();
-    if slug.is_some() {
-        authorise(Some(who), Permission::WriteEntry { owner }).map_err(refused)?;
+    if let Some(s) = slug {
+        allow(state, Some(who), Permission::WriteEntry { owner }, &format!("edit form of /standards/{s}")).await?;
     }
     let (heading, action, path) = match slug {
         Some(s) => (
@@ -303,7 +288,7 @@ async fn form_page(
         None => ("Add an entry".to_owned(), "/new".to_owned(), "/new".to_owned()),
     };
     let fields = fields(state, who, &document, &errors, slug.is_some()).await?;
-    let l = private_layout(headers, state, &path, &heading);
+    let l = super::private_layout(headers, state, &path, &heading);
     let csrf = session.csrf();
     let mut response =
         html(&EntryForm { l, heading, action, csrf, fields, errors: errors.clone(), publishes, preview });
@@ -318,7 +303,7 @@ pub async fn new_form(
     Extension(session): Extension<CurrentSession>,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    let who = signed_in(&session)?;
+    let who = session.signed_in()?;
     let mut document = Map::new();
     if let Some(org) = &who.organisation {
         document.insert("owner".into(), Value::String(org.clone()));
@@ -347,7 +332,7 @@ pub async fn edit_form(
     Path(slug): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    let who = signed_in(&session)?;
+    let who = session.signed_in()?;
     let document = current_document(&state, who, &slug).await?;
     form_page(&state, &session, &headers, Some(&slug), document, Vec::new(), None).await
 }
@@ -361,7 +346,11 @@ async fn save(
 ) -> Result<Response, WebError> {
     let form = parse_form(&body);
     check_csrf(&session, &form)?;
-    let who = signed_in(&session)?.clone();
+    let who = session.signed_in()?.clone();
+    let doing = match &slug {
+        Some(s) => format!("POST /standards/{s}/edit"),
+        None => "POST /new".to_owned(),
+    };
     let mut document = document_from_form(&form);
     if let Some(s) = &slug {
         document.insert("slug".into(), Value::String(s.clone()));
@@ -394,9 +383,9 @@ async fn save(
         && let Some(existing) = state.store.entry(s).await?
         && existing.owner != entry.owner
     {
-        authorise(Some(&who), Permission::WriteEntry { owner: existing.owner.as_str() }).map_err(refused)?;
+        allow(&state, Some(&who), Permission::WriteEntry { owner: existing.owner.as_str() }, &doing).await?;
     }
-    let grant = authorise(Some(&who), Permission::WriteEntry { owner: entry.owner.as_str() }).map_err(refused)?;
+    let grant = allow(&state, Some(&who), Permission::WriteEntry { owner: entry.owner.as_str() }, &doing).await?;
     match (grant, intent.as_str()) {
         (Grant::Publish, "publish") => {
             let set = ChangeSet { entries: vec![entry.clone()], ..ChangeSet::default() };
@@ -492,9 +481,9 @@ pub async fn revision(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    let who = signed_in(&session)?;
+    let who = session.signed_in()?;
     let r = state.store.revision(&id).await?.ok_or(WebError::NotFound)?;
-    authorise(Some(who), Permission::SeeDrafts { owner: &r.organisation }).map_err(refused)?;
+    allow(&state, Some(who), Permission::SeeDrafts { owner: &r.organisation }, &format!("GET /revisions/{id}")).await?;
     let published = state.store.entry(&r.entry).await?.map(|e| Value::Object(e.to_json()));
     let open = r.state.is_open();
     // An open revision shows what publishing it would do, changes made to
@@ -514,7 +503,7 @@ pub async fn revision(
     let can_withdraw = open && authorise(Some(who), Permission::SubmitDraft { owner: &r.organisation }).is_ok();
     let can_review = matches!(r.state, RevisionState::Submitted | RevisionState::Draft)
         && authorise(Some(who), Permission::Review).is_ok();
-    let l = private_layout(&headers, &state, &format!("/revisions/{id}"), &format!("Revision of {title}"));
+    let l = super::private_layout(&headers, &state, &format!("/revisions/{id}"), &format!("Revision of {title}"));
     Ok(html(&RevisionPage {
         l,
         is_new: published.is_none(),
@@ -539,7 +528,7 @@ pub async fn revision_step(
 ) -> Result<Response, WebError> {
     let form = parse_form(&body);
     check_csrf(&session, &form)?;
-    let who = signed_in(&session)?.clone();
+    let who = session.signed_in()?.clone();
     let step = Step::parse(&field(&form, "action"))
         .ok_or_else(|| WebError::BadRequest(vec!["action: not a known step".into()]))?;
     let comment = field(&form, "comment");
@@ -809,8 +798,8 @@ pub async fn restore(
 ) -> Result<Response, WebError> {
     let form = parse_form(&body);
     check_csrf(&session, &form)?;
-    let who = signed_in(&session)?.clone();
-    authorise(Some(&who), Permission::Review).map_err(refused)?;
+    let who = session.signed_in()?.clone();
+    allow(&state, Some(&who), Permission::Review, &format!("POST /standards/{slug}/restore")).await?;
     let entry = state.store.entry(&slug).await?.ok_or(WebError::NotFound)?;
     let seq: i64 = field(&form, "seq").parse().unwrap_or(-1);
     let changes = state.store.changes_of("entry", &entry.id.to_string()).await?;
@@ -841,7 +830,7 @@ pub async fn audit(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    let who = signed_in(&session)?;
+    let who = session.signed_in()?;
     if let Err(r) = authorise(Some(who), Permission::ViewAudit) {
         return Err(crate::api::write::refusal(&state, Some(who), r, "GET /admin/audit").await.into());
     }
@@ -860,6 +849,6 @@ pub async fn audit(
     if csv {
         return Ok(audit_csv(&events)?);
     }
-    let l = private_layout(&headers, &state, "/admin/audit", "Audit log");
+    let l = super::private_layout(&headers, &state, "/admin/audit", "Audit log");
     Ok(html(&AuditPage { l, events, event, actor, kinds: &crate::store::AUDIT_EVENTS }))
 }

@@ -40,13 +40,9 @@ pub fn router() -> Router<AppState> {
         .route("/account/tokens/{id}/revoke", post(revoke_token))
 }
 
-fn signed_in(session: &CurrentSession) -> Result<Principal, WebError> {
-    session.principal().cloned().ok_or(WebError::SignInNeeded)
-}
-
 /// Signed in, and the form carries the session's CSRF token.
 fn signed_in_post(session: &CurrentSession, form: &[(String, String)]) -> Result<Principal, WebError> {
-    let who = signed_in(session)?;
+    let who = session.signed_in()?.clone();
     check_csrf(session, form)?;
     Ok(who)
 }
@@ -105,7 +101,7 @@ async fn account(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    let who = signed_in(&session)?;
+    let who = session.signed_in()?.clone();
     let tokens = state.store.tokens_of(&who.email).await?;
     let notice = match query_value(query.as_deref(), "done").as_deref() {
         Some("password") => Some("Your password was changed. You have been signed out everywhere else.".to_owned()),
@@ -169,7 +165,7 @@ async fn password_form(
     Extension(session): Extension<CurrentSession>,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    signed_in(&session)?;
+    session.signed_in()?;
     Ok(password_page(&headers, &state, &session, Vec::new()))
 }
 
@@ -288,7 +284,7 @@ async fn token_form(
     Extension(session): Extension<CurrentSession>,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    signed_in(&session)?;
+    session.signed_in()?;
     Ok(token_page(&headers, &state, &session, "", SUGGESTED_TOKEN_DAYS, Vec::new()))
 }
 

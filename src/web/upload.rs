@@ -30,15 +30,8 @@ use crate::store::{ChangeSet, Principal, Summary, Upload, WriteError};
 /// The largest file accepted, in bytes.
 pub const UPLOAD_LIMIT_BYTES: usize = 10 * 1024 * 1024;
 
-fn signed_in(session: &CurrentSession) -> Result<&Principal, WebError> {
-    session.principal().ok_or(WebError::SignInNeeded)
-}
-
 fn layout(headers: &HeaderMap, state: &AppState, path: &str, title: &str) -> Layout {
-    let mut l = Layout::new(&state.site.base_url(headers), path, title.to_owned(), title.to_owned())
-        .crumb("/dashboard", "Dashboard");
-    l.noindex = true;
-    l
+    super::private_layout(headers, state, path, title).crumb("/dashboard", "Dashboard")
 }
 
 /// One problem as a table row.
@@ -156,7 +149,7 @@ pub async fn form(
     Extension(session): Extension<CurrentSession>,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    let who = signed_in(&session)?;
+    let who = session.signed_in()?;
     let l = layout(&headers, &state, "/import", "Upload a spreadsheet");
     Ok(html(&UploadPage {
         l,
@@ -223,7 +216,7 @@ pub async fn upload(
         }
     }
     check_csrf(&session, &[("csrf".to_owned(), csrf)])?;
-    let who = signed_in(&session)?.clone();
+    let who = session.signed_in()?.clone();
     let (file_name, bytes) = file.unwrap_or_default();
     let file_name = file_name.rsplit(['/', '\\']).next().unwrap_or("").to_owned();
     let fail = |problems: Vec<Problem>| {
@@ -374,7 +367,7 @@ async fn preview_page(
     upload: &Upload,
     moved_on: bool,
 ) -> Result<Response, WebError> {
-    let who = signed_in(session)?;
+    let who = session.signed_in()?;
     let decoded = decoded(upload);
     let title = format!("Check the upload of {}", upload.file_name);
     let l = layout(headers, state, &format!("/import/{}", upload.id), &title);
@@ -494,7 +487,7 @@ pub async fn preview(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    let who = signed_in(&session)?;
+    let who = session.signed_in()?;
     let upload = own_upload(&state, who, &id).await?;
     preview_page(&state, &session, &headers, &upload, false).await
 }
@@ -521,7 +514,7 @@ pub async fn confirm(
 ) -> Result<Response, WebError> {
     let form = parse_form(&body);
     check_csrf(&session, &form)?;
-    let who = signed_in(&session)?.clone();
+    let who = session.signed_in()?.clone();
     let upload = own_upload(&state, &who, &id).await?;
     if field(&form, "action") == "cancel" {
         state.store.delete_upload(&id).await?;
