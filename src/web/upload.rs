@@ -266,6 +266,9 @@ pub async fn upload(
 struct Plan {
     set: ChangeSet,
     grant: Grant,
+    /// The directory's entries as they are now, by slug, read once for
+    /// both the owner checks and the preview's differences.
+    existing: HashMap<String, Entry>,
 }
 
 /// Reads and checks an upload as `standards import` does, then asks
@@ -301,10 +304,12 @@ async fn check(state: &AppState, who: &Principal, decoded: &Decoded) -> anyhow::
             return Ok(Err(found));
         }
     };
+    let existing: HashMap<String, Entry> =
+        state.store.entries().await?.into_iter().map(|e| (e.slug.to_string(), e)).collect();
     let mut grants = Vec::new();
     for (entry, location) in set.entries.iter().zip(locations) {
         let mut owners = vec![entry.owner.to_string()];
-        if let Some(existing) = state.store.entry(entry.slug.as_str()).await?
+        if let Some(existing) = existing.get(entry.slug.as_str())
             && existing.owner != entry.owner
         {
             owners.push(existing.owner.to_string());
@@ -323,7 +328,7 @@ async fn check(state: &AppState, who: &Principal, decoded: &Decoded) -> anyhow::
     if grant == Grant::Draft && set.entries.is_empty() {
         return Ok(Err(vec![Problem::whole_file("at least one entry of your organisation")]));
     }
-    Ok(Ok(Plan { set, grant }))
+    Ok(Ok(Plan { set, grant, existing }))
 }
 
 fn decoded(upload: &Upload) -> Decoded {
@@ -414,7 +419,7 @@ fn format_label(format: Format) -> &'static str {
 /// content are counted by trying the whole write in the store and rolling
 /// it back.
 async fn outcome(state: &AppState, who: &Principal, plan: &Plan) -> Result<Outcome, WebError> {
-    let (created, changed, unchanged) = entry_changes(state, &plan.set.entries).await?;
+    let (created, changed, unchanged) = entry_changes(&plan.existing, &plan.set.entries);
     let drafts = plan.grant == Grant::Draft;
     // Only records other than entries need the trial write to be counted;
     // entries were compared above, and the real write checks everything
@@ -430,9 +435,7 @@ async fn outcome(state: &AppState, who: &Principal, plan: &Plan) -> Result<Outco
 
 /// Entries the upload would create, the fields it would change in others,
 /// and how many it leaves as they are.
-async fn entry_changes(state: &AppState, entries: &[Entry]) -> anyhow::Result<(Vec<Created>, Vec<Changed>, usize)> {
-    let existing: HashMap<String, Entry> =
-        state.store.entries().await?.into_iter().map(|e| (e.slug.to_string(), e)).collect();
+fn entry_changes(existing: &HashMap<String, Entry>, entries: &[Entry]) -> (Vec<Created>, Vec<Changed>, usize) {
     let (mut created, mut changed, mut unchanged) = (Vec::new(), Vec::new(), 0);
     for entry in entries {
         let after = Value::Object(entry.to_json());
@@ -452,7 +455,7 @@ async fn entry_changes(state: &AppState, entries: &[Entry]) -> anyhow::Result<(V
             }
         }
     }
-    Ok((created, changed, unchanged))
+    (created, changed, unchanged)
 }
 
 /// Checks the whole write in the store (constraints included) and rolls
