@@ -4,8 +4,11 @@
 
 import { chromium } from "playwright-core";
 import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
 import assert from "node:assert/strict";
+import { HtmlValidate, formatterFactory } from "html-validate";
 import { startServer } from "./server.mjs";
+import { config as htmlValidateConfig } from "./html-validate.config.mjs";
 
 const require = createRequire(import.meta.url);
 
@@ -160,24 +163,32 @@ export function assertClean(problems, where) {
 // ---------------------------------------------------------------- axe
 
 export const AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
-const AXE_PATH = require.resolve("axe-core/axe.min.js");
+const AXE_SOURCE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 
 /**
- * Runs axe-core (from node_modules, never a CDN) on the page as it is now
- * and fails with a readable list of violations. The page's context must
- * have `bypassCSP: true`, since the page's CSP rightly forbids injected
- * scripts.
+ * Puts axe-core (from node_modules, never a CDN) into the page. Its source
+ * is evaluated through the debugging protocol, which the page's CSP does
+ * not govern, so the CSP stays in force (and the watcher still sees any
+ * violation of it) whether or not the context bypasses it.
  */
-export async function assertNoAxeViolations(page, where) {
-  if (!(await page.evaluate(() => typeof window.axe === "object"))) {
-    await page.addScriptTag({ path: AXE_PATH });
-  }
+export async function injectAxe(page) {
+  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(AXE_SOURCE);
+}
+
+/** axe-core's violations of the WCAG A and AA rules on the page as it is now. */
+export async function axeViolations(page) {
+  await injectAxe(page);
   const results = await page.evaluate(
     (tags) => window.axe.run(document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] }),
     AXE_TAGS,
   );
-  assert.ok(results.violations.length === 0, `axe on ${where}:\n${formatViolations(results.violations)}`);
-  return results;
+  return results.violations;
+}
+
+/** Runs axe-core on the page as it is now and fails with a readable list of violations. */
+export async function assertNoAxeViolations(page, where) {
+  const violations = await axeViolations(page);
+  assert.ok(violations.length === 0, `axe on ${where}:\n${formatViolations(violations)}`);
 }
 
 export function formatViolations(violations) {
@@ -223,7 +234,40 @@ export async function waitForQuery(page, test, what, timeout = 10_000) {
   }
 }
 
+// ---------------------------------------------------------------- pages as served
+
+const validator = new HtmlValidate(htmlValidateConfig);
+
+/** html-validate (the shared configuration) on a page's HTML. */
+export async function assertValidHtml(html, where) {
+  const report = await validator.validateString(html, where);
+  assert.ok(report.valid, `html-validate on ${where}:\n${formatterFactory("text")(report.results)}`);
+}
+
+/**
+ * Keeps the last response the page's main frame navigated to (after
+ * redirects) in `.last`, so a page's status and HTML as served can be read
+ * even when it answered a POST.
+ */
+export function trackDocuments(page) {
+  const state = { last: null };
+  page.on("response", (response) => {
+    const request = response.request();
+    if (request.isNavigationRequest() && request.frame() === page.mainFrame()) state.last = response;
+  });
+  return state;
+}
+
 // ------------------------------------------------------------- keyboard
+
+/** Waits for the focus to reach an element matching `selector`; fails, saying where it is, if it does not. */
+export async function waitForFocus(page, selector, where, timeout = 5_000) {
+  try {
+    await page.waitForFunction((sel) => document.activeElement?.matches(sel), selector, { timeout });
+  } catch {
+    assert.fail(`${where}: the focus never moved to ${selector}; it is on ${await describeFocus(page)}`);
+  }
+}
 
 /** A short description of the focused element, for messages. */
 export function describeFocus(page) {

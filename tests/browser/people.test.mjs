@@ -25,8 +25,6 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { HtmlValidate, formatterFactory } from "html-validate";
 import { startServer } from "./server.mjs";
 import {
   launchBrowser,
@@ -34,16 +32,14 @@ import {
   watch,
   assertClean,
   assertNoAxeViolations,
+  assertValidHtml,
+  trackDocuments,
+  waitForFocus,
   tabTo,
   assertFocusVisible,
-  describeFocus,
 } from "./browser.mjs";
-import { config as htmlValidateConfig } from "./html-validate.config.mjs";
 
-const require = createRequire(import.meta.url);
-const AXE_SOURCE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const CATALOGUE = JSON.parse(readFileSync(new URL("../../demo/catalogue.json", import.meta.url), "utf8"));
-const validator = new HtmlValidate(htmlValidateConfig);
 
 /** A demo organisation's name, from the catalogue the server loads. */
 function organisationName(slug) {
@@ -116,12 +112,8 @@ async function someone(name, { status = 422 } = {}) {
   const context = await newContext(browser, server);
   contexts.push(context);
   const page = await context.newPage();
-  const who = { name, context, page, problems: watch(page, server.origin, { expectedStatus: status }), document: null };
-  page.on("response", (response) => {
-    const request = response.request();
-    if (request.isNavigationRequest() && request.frame() === page.mainFrame()) who.document = response;
-  });
-  return who;
+  const problems = watch(page, server.origin, { expectedStatus: status });
+  return { name, context, page, problems, documents: trackDocuments(page) };
 }
 
 /** Opens an address as typed into the address bar (a path, or a whole URL). */
@@ -150,41 +142,26 @@ async function follow(who, what, where) {
 
 /** The page shown now as the server sent it: the response, checked for its status, and its HTML. */
 async function served(who, where, status) {
-  const response = who.document;
+  const response = who.documents.last;
   assert.ok(response, `${where}: a page was loaded`);
   assert.equal(new URL(response.url()).pathname, new URL(who.page.url()).pathname, `${where}: the response is the page shown`);
   assert.equal(response.status(), status, `${where}: the status of ${response.request().method()} ${response.url()}`);
   return { response, html: await response.text() };
 }
 
-/** axe-core on the page as it is, with its CSP in force (the source goes in through the debugging protocol). */
-async function axe(who, where) {
-  if (!(await who.page.evaluate(() => typeof window.axe === "object"))) await who.page.evaluate(AXE_SOURCE);
-  await assertNoAxeViolations(who.page, where);
-}
-
 /** html-validate on the page's HTML as served. */
 async function validHtml(who, where, status) {
   const { html } = await served(who, where, status);
-  const report = await validator.validateString(html, where);
-  assert.ok(report.valid, `html-validate on ${where}:\n${formatterFactory("text")(report.results)}`);
+  await assertValidHtml(html, where);
 }
 
 /** Every check of the page shown: its status, one h1, axe, html-validate, and nothing gone wrong loading it. */
 async function check(who, where, status = 200) {
   await who.problems.settle();
   assert.equal(await who.page.locator("h1").count(), 1, `${where}: one h1`);
-  await axe(who, where);
+  await assertNoAxeViolations(who.page, where);
   await validHtml(who, where, status);
   assertClean(who.problems, where);
-}
-
-async function waitForFocus(who, selector, where, timeout = 5_000) {
-  try {
-    await who.page.waitForFunction((s) => document.activeElement?.matches(s), selector, { timeout });
-  } catch {
-    assert.fail(`${where}: the focus never moved to ${selector}; it is on ${await describeFocus(who.page)}`);
-  }
 }
 
 /**
@@ -193,7 +170,7 @@ async function waitForFocus(who, selector, where, timeout = 5_000) {
  * the same message. Returns the [href, text] of its links.
  */
 async function errorSummary(who, where) {
-  await waitForFocus(who, ".nhsuk-error-summary", where);
+  await waitForFocus(who.page, ".nhsuk-error-summary", where);
   assert.match(await who.page.title(), /^Error: /, `${where}: the title says there is an error`);
   const summary = who.page.locator(".nhsuk-error-summary");
   assert.equal((await summary.locator("h2").textContent()).trim(), "There is a problem");
@@ -254,7 +231,7 @@ async function tableRow(who, table, name) {
 
 /** Whether a text is anywhere in the page shown: its served HTML, its DOM or a field's value. */
 async function pageHolds(who, secret) {
-  const { html } = await served(who, "the page", who.document.status());
+  const { html } = await served(who, "the page", who.documents.last.status());
   const live = await who.page.content();
   const values = await who.page.evaluate(() => [...document.querySelectorAll("input, textarea")].map((el) => el.value));
   return html.includes(secret) || live.includes(secret) || values.some((v) => v.includes(secret));
@@ -608,7 +585,7 @@ test("the change-password and add-person forms by keyboard alone, the error summ
     await keys.press("Tab");
     await assertFocusVisible(editor.page, '.nhsuk-error-summary a[href="#field-current_password"]');
     await keys.press("Enter");
-    await waitForFocus(editor, "#field-current_password", "the summary's first link");
+    await waitForFocus(editor.page, "#field-current_password", "the summary's first link");
     await assertFocusVisible(editor.page, "#field-current_password");
   });
 
@@ -667,7 +644,7 @@ test("the change-password and add-person forms by keyboard alone, the error summ
     await keys.press("Tab");
     await assertFocusVisible(admin.page, '.nhsuk-error-summary a[href="#field-role"]');
     await keys.press("Enter");
-    await waitForFocus(admin, "#field-role", "the summary's link to the role");
+    await waitForFocus(admin.page, "#field-role", "the summary's link to the role");
     await assertFocusVisible(admin.page, "#field-role");
     await keys.press("ArrowDown");
     await keys.press("ArrowDown");
@@ -722,7 +699,7 @@ test("what an administrator may not do: remove their own role, or make a link fo
     const address = new URL(admin.page.url()).pathname;
     await server.cli(["user", "disable", DISABLED_MEANWHILE]);
     await follow(admin, admin.page.getByRole("button", { name: "Make a link to set a password" }), `${address}/password-link`);
-    await waitForFocus(admin, ".nhsuk-error-summary", "the refused link");
+    await waitForFocus(admin.page, ".nhsuk-error-summary", "the refused link");
     assert.match(await admin.page.title(), /^Error: /);
     refused = admin.page.locator(".nhsuk-error-summary a");
     assert.deepEqual(await refused.allTextContents(), ["Enable them before making a link: a disabled person cannot set a password"]);
@@ -757,18 +734,18 @@ test("this file's own checks can fail", async (t) => {
 
   await t.test("axe, with the CSP on, finds a field without a label", async () => {
     await visit(tester, "/sign-in");
-    await axe(tester, "the sign-in page");
+    await assertNoAxeViolations(tester.page, "the sign-in page");
     await tester.page.evaluate(() => {
       const unlabelled = document.createElement("input");
       unlabelled.type = "text";
       document.querySelector("main").append(unlabelled);
     });
-    await assert.rejects(axe(tester, "a field without a label"), /axe on a field without a label:[\s\S]*\blabel\b/);
+    await assert.rejects(assertNoAxeViolations(tester.page, "a field without a label"), /axe on a field without a label:[\s\S]*\blabel\b/);
   });
 
   await t.test("the focus check", async () => {
     await visit(tester, "/sign-in");
-    await assert.rejects(waitForFocus(tester, ".nhsuk-error-summary", "a page without errors", 1_000), /focus never moved/);
+    await assert.rejects(waitForFocus(tester.page, ".nhsuk-error-summary", "a page without errors", 1_000), /focus never moved/);
   });
 
   await t.test("a page that still holds a text is found to", async () => {

@@ -20,8 +20,6 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createRequire } from "node:module";
-import { HtmlValidate, formatterFactory } from "html-validate";
 import { startServer } from "./server.mjs";
 import {
   launchBrowser,
@@ -29,14 +27,15 @@ import {
   watch,
   closeJourney,
   assertClean,
-  AXE_TAGS,
+  axeViolations,
+  assertValidHtml,
+  trackDocuments,
+  waitForFocus,
   formatViolations,
   resultTitles,
   tabTo,
   assertFocusVisible,
-  describeFocus,
 } from "./browser.mjs";
-import { config as htmlValidateConfig } from "./html-validate.config.mjs";
 
 const PASSWORD = "quartz harbour bicycle";
 const EDITOR = "editor@example.org";
@@ -51,8 +50,6 @@ const DRAFTED_SUMMARY = "A draft summary that only an editor should see until it
 const NEW_ENTRY = { slug: "dialysis-session-summary", title: "Dialysis Session Summary" };
 const NEW_DRAFT = { slug: "care-home-medicines-handover", title: "Care Home Medicines Handover" };
 
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-const validator = new HtmlValidate(htmlValidateConfig);
 
 let server;
 let browser;
@@ -67,7 +64,7 @@ let exported;
 before(async () => {
   server = await startServer();
   browser = await launchBrowser();
-  // No bypassCSP: axe is evaluated through the debugging protocol (see axe()).
+  // No bypassCSP: axe is evaluated through the debugging protocol (see injectAxe in browser.mjs).
   context = await newContext(browser, server);
   page = await context.newPage();
   // Pages with mistakes in a file or a form answer 422 by design; the
@@ -91,20 +88,6 @@ after(async () => {
 
 // ------------------------------------------------------------- helpers
 
-/**
- * Keeps the last response the main frame navigated to (after redirects),
- * so a page's status and HTML as served can be read even when it answered
- * a POST.
- */
-function trackDocuments(p) {
-  const state = { last: null };
-  p.on("response", (response) => {
-    const request = response.request();
-    if (request.isNavigationRequest() && request.frame() === p.mainFrame()) state.last = response;
-  });
-  return state;
-}
-
 /** The status and HTML of the page shown now, as the server sent them. */
 async function served(where, status) {
   const response = documents.last;
@@ -120,12 +103,7 @@ async function served(where, status) {
  * debugging protocol, which the CSP does not govern.
  */
 async function axe(where) {
-  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(AXE_SOURCE);
-  const results = await page.evaluate(
-    (tags) => window.axe.run(document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] }),
-    AXE_TAGS,
-  );
-  const violations = await withoutFileButtonMisreading(results.violations);
+  const violations = await withoutFileButtonMisreading(await axeViolations(page));
   assert.ok(violations.length === 0, `axe on ${where}:\n${formatViolations(violations)}`);
 }
 
@@ -177,8 +155,7 @@ async function fileButtonNameHasItsText() {
 
 /** html-validate on the page's HTML as served. */
 async function validHtml(where, status = 200) {
-  const report = await validator.validateString(await served(where, status), where);
-  assert.ok(report.valid, `html-validate on ${where}:\n${formatterFactory("text")(report.results)}`);
+  await assertValidHtml(await served(where, status), where);
 }
 
 /** Every check of a page: its status, axe on it as shown, html-validate on it as served, and nothing gone wrong. */
@@ -301,14 +278,6 @@ function chosenFile() {
   return page.locator("button#file .nhsuk-file-upload__status");
 }
 
-async function waitForFocus(selector, where, timeout = 5_000) {
-  try {
-    await page.waitForFunction((sel) => document.activeElement?.matches(sel), selector, { timeout });
-  } catch {
-    assert.fail(`${where}: focus never moved to ${selector}; focused: ${await describeFocus(page)}`);
-  }
-}
-
 // --------------------------------------------------------------- tests
 
 test("an editor uploads a spreadsheet, corrects it from the problems shown, checks the preview and publishes", async (t) => {
@@ -347,7 +316,7 @@ test("an editor uploads a spreadsheet, corrects it from the problems shown, chec
   await t.test("Upload and check with no file chosen: the page asks for a file", async () => {
     await follow(page.getByRole("button", { name: "Upload and check" }), "/import");
     assert.deepEqual(await problemRows(), [], "no table of problems when there is no file");
-    await waitForFocus(".nhsuk-error-summary", "the upload with no file");
+    await waitForFocus(page, ".nhsuk-error-summary", "the upload with no file");
     assert.equal(await chosenFile().textContent(), "No file chosen", "the form is there to try again");
     await checkPage("the upload form after no file was chosen", 422);
   });
@@ -550,7 +519,7 @@ test("the upload form by keyboard alone, with the NHS.UK file upload button and 
 
     // The error summary's module moves the focus to it when the page loads,
     // so a screen reader reads the problems first.
-    await waitForFocus(".nhsuk-error-summary", "the failed upload");
+    await waitForFocus(page, ".nhsuk-error-summary", "the failed upload");
     assert.match(
       await page.locator(".nhsuk-error-summary a").first().textContent(),
       /one-mistake\.csv has 1 problem; correct it and upload it again$/,
@@ -684,7 +653,7 @@ test("axe and html-validate on the signed-in pages, as an administrator", async 
     await visit("/manage/organisations");
     await follow(page.getByRole("link", { name: /^Add an organisation/ }), "/manage/organisations/new");
     await follow(page.getByRole("button", { name: "Save" }), "/manage/organisations/new");
-    await waitForFocus(".nhsuk-error-summary", "the organisation form with errors");
+    await waitForFocus(page, ".nhsuk-error-summary", "the organisation form with errors");
     assert.match(await page.title(), /^Error: /);
     const links = page.locator(".nhsuk-error-summary a");
     assert.ok((await links.count()) >= 2, "the summary lists the missing fields");
@@ -712,7 +681,7 @@ test("axe and html-validate on the signed-in pages, as an administrator", async 
   await t.test("a new glossary term submitted empty: the errors are shown", async () => {
     await visit("/manage/glossary/new");
     await follow(page.getByRole("button", { name: "Save" }), "/manage/glossary/new");
-    await waitForFocus(".nhsuk-error-summary", "the glossary form with errors");
+    await waitForFocus(page, ".nhsuk-error-summary", "the glossary form with errors");
     assert.ok((await page.locator(".nhsuk-error-message").count()) >= 1, "the fields show their errors");
     await checkPage("the new glossary term form with errors", 422);
   });
@@ -759,7 +728,7 @@ test("this file's checks can fail", async (t) => {
   await t.test("the focus check", async () => {
     // On a page without errors, nothing takes the focus.
     await visit("/about");
-    await assert.rejects(waitForFocus(".nhsuk-error-summary", "the about page", 1_000), /focus never moved/);
+    await assert.rejects(waitForFocus(page, ".nhsuk-error-summary", "the about page", 1_000), /focus never moved/);
   });
 
   await t.test("axe, and the one misreading it sets aside", async () => {

@@ -8,11 +8,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { HtmlValidate, formatterFactory } from "html-validate";
-import { openJourney, closeJourney, assertClean, assertNoAxeViolations, resultTitles } from "./browser.mjs";
-import { config as htmlValidateConfig } from "./html-validate.config.mjs";
+import { openJourney, closeJourney, assertClean, assertNoAxeViolations, assertValidHtml, resultTitles } from "./browser.mjs";
 
 const PASSWORD = "copper lantern meadow";
 const PUBLISHER = "publisher@example.org";
@@ -21,9 +17,6 @@ const ORGANISATION = "nhs-england";
 const SLUG = "wound-photograph-exchange";
 const TITLE = "Wound photograph exchange";
 const COMMENT = "Wound photographs are taken in social care too: add that care setting.";
-
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-const validator = new HtmlValidate(htmlValidateConfig);
 
 let server;
 let browser;
@@ -39,23 +32,11 @@ before(async () => {
 
 after(() => closeJourney({ context, browser, server }));
 
-/**
- * axe on the page as it is. The page keeps its CSP (so the watcher still
- * sees violations): axe's source is evaluated through the browser's
- * debugging protocol, which the CSP does not govern, rather than added as a
- * script tag.
- */
-async function axe(where) {
-  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(AXE_SOURCE);
-  await assertNoAxeViolations(page, where);
-}
-
 /** html-validate on the page's HTML as served (fetched again with the same cookies). */
 async function validHtml(where) {
   const response = await context.request.get(page.url());
   assert.equal(response.status(), 200, `GET ${page.url()}`);
-  const report = await validator.validateString(await response.text(), where);
-  assert.ok(report.valid, `html-validate on ${where}:\n${formatterFactory("text")(report.results)}`);
+  await assertValidHtml(await response.text(), where);
 }
 
 async function signIn(email) {
@@ -90,7 +71,7 @@ test("a publisher drafts and submits, an editor requests changes, the publisher 
   await t.test("the publisher drafts a new entry and submits it", async () => {
     await signIn(PUBLISHER);
     await Promise.all([page.waitForURL((u) => u.pathname === "/new"), page.getByRole("link", { name: "Add an entry" }).click()]);
-    await axe("the new entry form");
+    await assertNoAxeViolations(page, "the new entry form");
     await validHtml("the new entry form");
     await page.getByLabel("Slug").fill(SLUG);
     await page.getByLabel(/^Title/).click();
@@ -108,7 +89,7 @@ test("a publisher drafts and submits, an editor requests changes, the publisher 
     revision = new URL(page.url()).pathname;
     await revisionState("Draft");
     assert.equal(await page.locator("h2", { hasText: "A new entry" }).count(), 1);
-    await axe("a draft revision");
+    await assertNoAxeViolations(page, "a draft revision");
     await validHtml("a draft revision");
 
     await page.getByRole("button", { name: "Submit for review" }).click();
@@ -125,7 +106,7 @@ test("a publisher drafts and submits, an editor requests changes, the publisher 
     const queued = page.locator("#review-queue a", { hasText: SLUG });
     await Promise.all([page.waitForURL((u) => u.pathname === revision), queued.click()]);
     await revisionState("Submitted for review");
-    await axe("a submitted revision, as an editor");
+    await assertNoAxeViolations(page, "a submitted revision, as an editor");
     await validHtml("a submitted revision, as an editor");
     await page.getByLabel("What needs to change").fill(COMMENT);
     await page.getByRole("button", { name: "Request changes" }).click();
@@ -146,7 +127,7 @@ test("a publisher drafts and submits, an editor requests changes, the publisher 
       page.getByRole("link", { name: "Edit this draft" }).click(),
     ]);
     assert.equal(await page.getByLabel(/^Title/).inputValue(), TITLE, "the form opens the draft");
-    await axe("the edit form");
+    await assertNoAxeViolations(page, "the edit form");
     await validHtml("the edit form");
     const socialCare = page.locator("#field-care_settings").getByLabel("Social care", { exact: true });
     assert.equal(await socialCare.isChecked(), false);
@@ -205,7 +186,7 @@ test("a publisher drafts and submits, an editor requests changes, the publisher 
     const main = await page.locator("main").textContent();
     assert.ok(!main.includes(COMMENT) && !main.includes("Drafted"), "no draft steps for the public");
     assert.ok(!main.includes("@example.org"), "no one's email for the public");
-    await axe("the public history");
+    await assertNoAxeViolations(page, "the public history");
     await validHtml("the public history");
     assertClean(problems, "the visitor");
   });
@@ -231,7 +212,7 @@ test("a publisher drafts and submits, an editor requests changes, the publisher 
       for (const text of texts) assert.ok(steps[i].includes(text), `step ${i + 1} has "${text}": ${steps[i]}`);
     });
     assert.ok(!/Title:/.test(steps[3]), `the fix changed only the care settings: ${steps[3]}`);
-    await axe("the history with every step");
+    await assertNoAxeViolations(page, "the history with every step");
     await validHtml("the history with every step");
 
     // Compare the first draft with the published version.
@@ -246,7 +227,7 @@ test("a publisher drafts and submits, an editor requests changes, the publisher 
       (await changed.locator("td").allTextContents()).map((t) => t.trim()),
       ["hospital", "hospital, social-care"],
     );
-    await axe("a comparison on the history page");
+    await assertNoAxeViolations(page, "a comparison on the history page");
     await validHtml("a comparison on the history page");
     assertClean(problems, "the history");
   });
