@@ -269,6 +269,22 @@ export async function waitForFocus(page, selector, where, timeout = 5_000) {
   }
 }
 
+/**
+ * Types into a search box with suggestions and waits until the
+ * suggestions for the whole text have arrived. The site asks for them
+ * 150 ms after the last key, so leaving the page sooner would cut that
+ * request off (a failed request to the watcher).
+ */
+export async function typeWithSuggestions(page, text) {
+  const wanted = text.trim();
+  const answered = page.waitForResponse((r) => {
+    const url = new URL(r.url());
+    return url.pathname === "/api/v1/suggest" && url.searchParams.get("q") === wanted;
+  });
+  await page.keyboard.type(text);
+  await (await answered).finished();
+}
+
 /** A short description of the focused element, for messages. */
 export function describeFocus(page) {
   return page.evaluate(() => {

@@ -31,6 +31,7 @@ import {
   assertValidHtml,
   trackDocuments,
   waitForFocus,
+  typeWithSuggestions,
   formatViolations,
   resultTitles,
   tabTo,
@@ -475,8 +476,7 @@ test("an editor uploads a spreadsheet, corrects it from the problems shown, chec
 
     // The new entry, found with the search box in the header.
     await page.locator("#header-search-field").click();
-    await page.keyboard.type("dialysis session");
-    // Suggestions load as the words are typed; let them finish first.
+    await typeWithSuggestions(page, "dialysis session");
     await problems.settle();
     await follow(page.locator("#header-search button[type=submit]"), "/search");
     const titles = await resultTitles(page);
@@ -546,7 +546,18 @@ test("the upload form by keyboard alone, with the NHS.UK file upload button and 
       assert.equal(await plain.locator("button#file").count(), 0, "no enhancement without JavaScript");
       await tabTo(plain, "input#file[type=file]");
       await assertFocusVisible(plain, "input#file[type=file]");
-      const [chooser] = await Promise.all([plain.waitForEvent("filechooser"), plain.keyboard.press("Space")]);
+      // Space on the focused input opens the chooser. Headless Chromium
+      // now and then drops the first press (about one run in seven), so
+      // the press is tried up to three times; the chooser must still be
+      // opened from the keyboard.
+      let chooser;
+      for (let tries = 0; !chooser && tries < 3; tries++) {
+        [chooser] = await Promise.all([
+          plain.waitForEvent("filechooser", { timeout: 5_000 }).catch(() => undefined),
+          plain.keyboard.press("Space"),
+        ]);
+      }
+      assert.ok(chooser, "Space on the focused file input opens the file chooser");
       await chooser.setFiles(bad());
       await tabTo(plain, "button[type=submit]", { text: /Upload and check/, max: 3 });
       await assertFocusVisible(plain, "button[type=submit]");

@@ -8,7 +8,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { openJourney, closeJourney, assertClean, assertNoAxeViolations, assertValidHtml, resultTitles } from "./browser.mjs";
+import { openJourney, closeJourney, assertClean, assertNoAxeViolations, assertValidHtml, resultTitles, typeWithSuggestions } from "./browser.mjs";
 
 const PASSWORD = "copper lantern meadow";
 const PUBLISHER = "publisher@example.org";
@@ -161,8 +161,7 @@ test("a publisher drafts and submits, an editor requests changes, the publisher 
   await t.test("a signed-out visitor sees the entry and finds it by searching", async () => {
     await page.goto(`${server.url}/`);
     await page.locator("#search-field").click();
-    await page.keyboard.type("wound photograph");
-    // Suggestions load as the words are typed; let them finish first.
+    await typeWithSuggestions(page, "wound photograph");
     await problems.settle();
     await Promise.all([
       page.waitForURL((u) => u.pathname === "/search"),
