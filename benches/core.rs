@@ -126,7 +126,7 @@ fn main() {
     }
     let work = tempfile::tempdir().unwrap();
     let ten_k = work.path().join("catalogue-10k.json");
-    let api_csv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/nhs-api-catalogue.csv");
+    let api_csv = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/sources/nhs-api-catalogue.csv");
     let out = bin()
         .args(["generate", "--entries", "10000", "--with"])
         .arg(&api_csv)

@@ -274,7 +274,7 @@ fn main() {
     }
     // The base: the demo catalogue and the national API catalogue, read
     // through the import code; synthetic entries vary both.
-    let api_catalogue = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/nhs-api-catalogue.csv");
+    let api_catalogue = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/sources/nhs-api-catalogue.csv");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let base: Catalogue = runtime.block_on(standards::cli::generate::base_catalogue(&[api_catalogue])).unwrap();
     let orgs: HashMap<String, Organisation> =

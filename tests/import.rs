@@ -40,7 +40,7 @@ on_both_stores!(the_national_api_catalogue_becomes_113_api_entries, |backend| as
     assert_eq!(pds.title, "Personal Demographics Service - FHIR API");
     assert_eq!(pds.owner.as_str(), "nhs-digital");
     assert_eq!(pds.status, Status::Active);
-    assert!(pds.summary.as_deref().unwrap().starts_with("Access patients' personal information"));
+    assert!(pds.summary.as_deref().unwrap().starts_with("A FHIR API giving access to patients' details held in PDS"));
     assert_eq!(pds.topics.iter().map(|t| t.as_str()).collect::<Vec<_>>(), vec!["demographics"]);
     for setting in ["gp-primary-care", "hospital", "urgent-and-emergency-care", "patient"] {
         assert!(pds.care_settings.iter().any(|s| s.as_str() == setting), "{setting}");

@@ -12,10 +12,10 @@ use std::sync::Arc;
 
 use standards::store::Store;
 
-pub const SHARED_DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
-
+/// The project's own copy of the national API catalogue's facts
+/// (`demo/sources/README.md` says where they come from).
 pub fn api_catalogue_csv() -> PathBuf {
-    PathBuf::from(SHARED_DATA).join("nhs-api-catalogue.csv")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("demo/sources/nhs-api-catalogue.csv")
 }
 
 /// The PostgreSQL server tests use; CI starts it at this address.
