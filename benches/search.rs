@@ -14,7 +14,7 @@ use std::time::Instant;
 use rusqlite::{Connection, params_from_iter};
 use standards::catalogue::{Catalogue, Entry, Organisation, Slug, Status, Vocabulary};
 use standards::search::index::Context;
-use standards::search::{SearchRequest, index_of, run};
+use standards::search::{Budget, SearchRequest, index_of, run};
 use standards::store::EntryQuery;
 
 fn rss_mib() -> f64 {
@@ -323,7 +323,9 @@ fn main() {
             run(
                 &index,
                 &SearchRequest { q: (*q).into(), filters: f.clone(), page: 1, per_page: 20, ..Default::default() },
-            );
+                &Budget::for_request(),
+            )
+            .expect("within budget");
             fts.search(q, f);
         }
         let slow = std::env::var("BENCH_TRACE").is_ok();
@@ -332,7 +334,7 @@ fn main() {
                 let request =
                     SearchRequest { q: (*q).into(), filters: f.clone(), page: 1, per_page: 20, ..Default::default() };
                 let t = Instant::now();
-                let r = run(&index, &request);
+                let r = run(&index, &request, &Budget::for_request()).expect("within budget");
                 ours.push(t.elapsed().as_secs_f64() * 1000.0);
                 std::hint::black_box(r);
                 if slow {

@@ -149,4 +149,15 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("stopping: finishing requests in flight");
+    // A plain thread, so the stop happens even if every runtime worker is busy.
+    std::thread::spawn(|| {
+        std::thread::sleep(STOP_WITHIN);
+        tracing::warn!(seconds = STOP_WITHIN.as_secs_f32(), "stopping now: requests were still in flight");
+        std::process::exit(0);
+    });
 }
+
+/// How long requests in flight may take to finish once a stop is asked
+/// for; then the process exits anyway (an open write transaction rolls
+/// back, so nothing is half-written).
+pub const STOP_WITHIN: Duration = Duration::from_millis(4500);

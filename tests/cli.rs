@@ -375,3 +375,25 @@ fn secrets_never_reach_the_logs_or_responses() {
         }
     }
 }
+
+#[test]
+fn sigterm_stops_the_server_within_five_seconds_even_with_a_request_in_flight() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let (child, base) = serve(&["--data-dir", dir.path().to_str().unwrap()]);
+    // A client that sends half a request body and then waits: its request
+    // stays in flight until the 30-second request time limit.
+    let address = base.trim_start_matches("http://");
+    let mut slow = std::net::TcpStream::connect(address).unwrap();
+    slow.write_all(
+        b"POST /api/3/action/package_search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"q\":",
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let asked = Instant::now();
+    let status = terminate(child);
+    let took = asked.elapsed();
+    assert!(took < Duration::from_secs(5), "stopped after {took:?}");
+    assert!(status.success(), "exit status {status}");
+    drop(slow);
+}

@@ -30,7 +30,7 @@ async fn the_demo_catalogue_meets_the_relevance_bar() {
             assert!(slugs.contains(r), "judgement for {:?} names {r}, which is not in the demo catalogue", j.query);
         }
         let request = SearchRequest { q: j.query.clone(), page: 1, per_page: 10, ..Default::default() };
-        let results: Vec<String> = search.search(&request).results.into_iter().map(|h| h.slug).collect();
+        let results: Vec<String> = search.search(&request).unwrap().results.into_iter().map(|h| h.slug).collect();
         let rank = results.iter().position(|s| j.relevant.contains(s));
         let rr = rank.map_or(0.0, |r| 1.0 / (r as f64 + 1.0));
         let wanted = j.relevant.len().min(5);

@@ -22,7 +22,7 @@ async fn demo() -> (TestStore, Search) {
 
 fn find(search: &Search, q: &str) -> Vec<String> {
     let request = SearchRequest { q: q.into(), page: 1, per_page: 10, ..Default::default() };
-    search.search(&request).results.into_iter().map(|h| h.slug).collect()
+    search.search(&request).unwrap().results.into_iter().map(|h| h.slug).collect()
 }
 
 fn s(v: &str) -> Slug {
@@ -89,7 +89,7 @@ async fn phrases_prefixes_and_the_empty_query() {
     let all_words = find(&search, "transfer care");
     assert!(phrase.len() <= all_words.len());
     assert_eq!(find(&search, "snom")[0], "snomed-ct", "search as you type");
-    let everything = search.search(&SearchRequest { page: 1, per_page: 100, ..Default::default() });
+    let everything = search.search(&SearchRequest { page: 1, per_page: 100, ..Default::default() }).unwrap();
     assert_eq!(everything.total as i64, ts.store.entry_count().await.unwrap());
     let titles: Vec<String> = everything.results.iter().map(|h| h.title.to_lowercase()).collect();
     let mut sorted = titles.clone();
@@ -101,10 +101,10 @@ async fn phrases_prefixes_and_the_empty_query() {
 #[tokio::test]
 async fn results_show_why_they_matched() {
     let (ts, search) = demo().await;
-    let r = search.search(&SearchRequest { q: "snowmed".into(), page: 1, per_page: 5, ..Default::default() });
+    let r = search.search(&SearchRequest { q: "snowmed".into(), page: 1, per_page: 5, ..Default::default() }).unwrap();
     let top = &r.results[0];
     assert_eq!(top.highlights.title.as_deref(), Some("<mark>SNOMED</mark> CT"));
-    let r = search.search(&SearchRequest { q: "<script>".into(), page: 1, per_page: 5, ..Default::default() });
+    let r = search.search(&SearchRequest { q: "<script>".into(), page: 1, per_page: 5, ..Default::default() }).unwrap();
     for hit in r.results {
         for h in [hit.highlights.title, hit.highlights.summary, hit.highlights.description].into_iter().flatten() {
             assert!(!h.contains("<script>"), "highlights are escaped: {h}");
@@ -118,10 +118,10 @@ async fn did_you_mean_when_a_query_finds_little() {
     let (ts, search) = demo().await;
     // Two typos in a five-letter word are more than search forgives, but
     // not more than a suggestion offers.
-    let r = search.search(&SearchRequest { q: "smomd".into(), page: 1, per_page: 5, ..Default::default() });
+    let r = search.search(&SearchRequest { q: "smomd".into(), page: 1, per_page: 5, ..Default::default() }).unwrap();
     assert_eq!(r.total, 0);
     assert_eq!(r.suggestion.as_deref(), Some("snomed"));
-    let r = search.search(&SearchRequest { q: "snomed".into(), page: 1, per_page: 5, ..Default::default() });
+    let r = search.search(&SearchRequest { q: "snomed".into(), page: 1, per_page: 5, ..Default::default() }).unwrap();
     assert_eq!(r.suggestion, None);
     ts.finish().await;
 }
@@ -130,7 +130,7 @@ async fn did_you_mean_when_a_query_finds_little() {
 async fn check_facets_against_store(ts: &TestStore, search: &Search, filters: EntryQuery) {
     let request =
         SearchRequest { q: String::new(), filters: filters.clone(), page: 1, per_page: 10, ..Default::default() };
-    let response = search.search(&request);
+    let response = search.search(&request).unwrap();
     let (total, _) = ts.store.list_entries(&EntryQuery { page: 1, per_page: 1, ..filters.clone() }).await.unwrap();
     assert_eq!(response.total as i64, total, "total for {filters:?}");
     let vocab = ts.store.vocabularies().await.unwrap();
@@ -210,7 +210,8 @@ async fn facet_counts_match_the_store_and_ignore_their_own_selection() {
 #[tokio::test]
 async fn facet_counts_for_a_text_query_count_its_matches() {
     let (ts, search) = demo().await;
-    let all = search.search(&SearchRequest { q: "referral".into(), page: 1, per_page: 100, ..Default::default() });
+    let all =
+        search.search(&SearchRequest { q: "referral".into(), page: 1, per_page: 100, ..Default::default() }).unwrap();
     let mut by_setting: HashMap<String, u64> = HashMap::new();
     for hit in &all.results {
         for cs in ts.store.entry(&hit.slug).await.unwrap().unwrap().care_settings {
@@ -221,13 +222,15 @@ async fn facet_counts_for_a_text_query_count_its_matches() {
         assert_eq!(v["count"].as_u64().unwrap(), by_setting[v["value"].as_str().unwrap()]);
     }
     // Choosing a care setting narrows results but not that facet's counts.
-    let narrowed = search.search(&SearchRequest {
-        q: "referral".into(),
-        filters: EntryQuery { care_settings: vec![s("urgent-and-emergency-care")], ..Default::default() },
-        page: 1,
-        per_page: 100,
-        ..Default::default()
-    });
+    let narrowed = search
+        .search(&SearchRequest {
+            q: "referral".into(),
+            filters: EntryQuery { care_settings: vec![s("urgent-and-emergency-care")], ..Default::default() },
+            page: 1,
+            per_page: 100,
+            ..Default::default()
+        })
+        .unwrap();
     assert!(narrowed.total < all.total);
     assert_eq!(
         narrowed.facets["care_setting"],
@@ -248,8 +251,9 @@ async fn facet_counts_for_a_text_query_count_its_matches() {
 #[tokio::test]
 async fn sorting_by_title_update_and_deadline() {
     let (ts, search) = demo().await;
-    let by =
-        |sort| search.search(&SearchRequest { q: "data".into(), sort, page: 1, per_page: 100, ..Default::default() });
+    let by = |sort| {
+        search.search(&SearchRequest { q: "data".into(), sort, page: 1, per_page: 100, ..Default::default() }).unwrap()
+    };
     let titles: Vec<String> = by(SearchSort::Title).results.iter().map(|h| h.title.to_lowercase()).collect();
     let mut sorted = titles.clone();
     sorted.sort();
@@ -301,7 +305,7 @@ on_both_stores!(the_index_follows_writes_and_a_rebuild_gives_the_same_answers, |
     let rebuilt = Search::build(&ts.store).await.unwrap();
     for q in ["", "zebra", "snomed", "referral hospital", "prescibing", "PDS"] {
         let request = SearchRequest { q: q.into(), page: 1, per_page: 50, ..Default::default() };
-        let (a, b) = (search.search(&request), rebuilt.search(&request));
+        let (a, b) = (search.search(&request).unwrap(), rebuilt.search(&request).unwrap());
         assert_eq!(a.total, b.total, "{q}");
         assert_eq!(a.results, b.results, "{q}");
         assert_eq!(a.facets, b.facets, "{q}");

@@ -62,6 +62,30 @@ impl Problem {
     }
 }
 
+/// A refused write is a conflict with what the directory holds.
+impl From<crate::store::WriteError> for Problem {
+    fn from(e: crate::store::WriteError) -> Self {
+        use crate::store::WriteError;
+        match e {
+            WriteError::Database(e) => e.into(),
+            e @ WriteError::StillLinked { .. } => {
+                Problem::new(StatusCode::CONFLICT, "still-linked", "Still linked", e.to_string())
+            }
+            e @ WriteError::NameTaken(_) => {
+                Problem::new(StatusCode::CONFLICT, "name-taken", "Name taken", e.to_string())
+            }
+            e => Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", e.to_string()),
+        }
+    }
+}
+
+/// A search that would take more work than one request may do.
+impl From<crate::search::OverBudget> for Problem {
+    fn from(e: crate::search::OverBudget) -> Self {
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "search-too-costly", "Search too costly", e.to_string())
+    }
+}
+
 impl From<anyhow::Error> for Problem {
     fn from(e: anyhow::Error) -> Self {
         Problem::internal(&format!("{e:#}"))

@@ -16,7 +16,7 @@ pub async fn search(
     let mut params = search_params(raw.as_deref());
     let request = search_request(&state, &mut params).await?;
     params.finish()?;
-    let response = state.search.search(&request);
+    let response = state.search.search(&request)?;
     Ok(json_with_etag(&headers, &response))
 }
 

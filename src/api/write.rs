@@ -171,7 +171,7 @@ async fn write_entry(
 }
 
 /// Saves a checked entry as the author's draft of it, for review.
-pub async fn save_draft(state: &AppState, entry: &Entry, who: &Principal) -> anyhow::Result<Revision> {
+pub async fn save_draft(state: &AppState, entry: &Entry, who: &Principal) -> Result<Revision, WriteError> {
     let document = Value::Object(writable(entry.to_json()));
     state.store.save_draft(entry.slug.as_str(), entry.owner.as_str(), &document, &who.email).await
 }
@@ -179,14 +179,7 @@ pub async fn save_draft(state: &AppState, entry: &Entry, who: &Principal) -> any
 /// Applies a change set as this person and brings the search index up to
 /// date; a refused write is a 409.
 pub async fn apply(state: &AppState, set: &ChangeSet, who: &Principal) -> Result<(), Problem> {
-    match state.store.apply(set, &who.email, false, None).await {
-        Ok(_) => {}
-        Err(WriteError::Database(e)) => return Err(e.into()),
-        Err(e @ WriteError::StillLinked { .. }) => {
-            return Err(Problem::new(StatusCode::CONFLICT, "still-linked", "Still linked", e.to_string()));
-        }
-        Err(e) => return Err(Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", e.to_string())),
-    }
+    state.store.apply(set, &who.email, false, None).await?;
     state.after_write().await?;
     Ok(())
 }

@@ -42,6 +42,16 @@ impl ActionError {
     }
 }
 
+/// A refused write: CKAN reports it as a validation error; a fault stays a fault.
+impl From<crate::store::WriteError> for ActionError {
+    fn from(e: crate::store::WriteError) -> Self {
+        match e {
+            crate::store::WriteError::Database(e) => e.into(),
+            e => ActionError::validation(e.to_string()),
+        }
+    }
+}
+
 impl From<anyhow::Error> for ActionError {
     fn from(e: anyhow::Error) -> Self {
         tracing::error!(error = %format!("{e:#}"), "CKAN action failed");

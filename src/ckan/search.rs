@@ -10,131 +10,161 @@ use super::package::package;
 use super::solr::{self, Occur, Query};
 use crate::api::AppState;
 use crate::catalogue::{Organisation, Vocabularies, Vocabulary};
-use crate::search::Bits;
-use crate::search::index::{Facet, Index, glob_matches};
+use crate::search::index::{Facet, Index, Pattern};
+use crate::search::{Bits, Budget, OverBudget};
 
 /// What a query can be evaluated against.
 struct Scope<'a> {
     index: &'a Index,
     vocabularies: &'a Vocabularies,
     orgs: &'a HashMap<String, Organisation>,
+    /// The work this request may still do (see `search::budget`).
+    budget: &'a Budget,
 }
 
 /// How a field value is compared.
 enum Compare<'q> {
     Exact(&'q str),
-    Glob(&'q str),
+    Glob(Pattern),
 }
 
 impl Compare<'_> {
-    fn matches(&self, value: &str) -> bool {
+    fn matches(&self, value: &str, budget: &Budget) -> Result<bool, OverBudget> {
         match self {
-            Compare::Exact(v) => value.eq_ignore_ascii_case(v),
-            Compare::Glob(p) => glob_matches(p, value),
+            Compare::Exact(v) => {
+                budget.spend(1)?;
+                Ok(value.eq_ignore_ascii_case(v))
+            }
+            Compare::Glob(p) => p.matches_text(value, budget),
         }
+    }
+}
+
+impl From<OverBudget> for ActionError {
+    fn from(e: OverBudget) -> ActionError {
+        ActionError::search(format!("Search Query is invalid: {e}"))
     }
 }
 
 impl Scope<'_> {
-    fn all(&self) -> Bits {
+    fn all(&self) -> Result<Bits, OverBudget> {
+        self.budget.spend(self.index.capacity() as u64 / 64 + 1)?;
         let mut b = Bits::with_len(self.index.capacity());
         b.or(self.index.live());
-        b
+        Ok(b)
     }
 
-    fn docs_where(&self, keep: impl Fn(u32) -> bool) -> Bits {
+    fn docs_where(&self, keep: impl Fn(u32) -> Result<bool, OverBudget>) -> Result<Bits, OverBudget> {
         let mut b = Bits::with_len(self.index.capacity());
         for d in self.index.live_docs() {
-            if keep(d) {
+            self.budget.spend(1)?;
+            if keep(d)? {
                 b.set(d);
             }
         }
-        b
+        Ok(b)
     }
 
-    fn text(&self, q: &str) -> Bits {
+    fn text(&self, q: &str) -> Result<Bits, OverBudget> {
         let mut b = Bits::with_len(self.index.capacity());
-        for (d, _) in self.index.matches(&self.index.parse(q)) {
+        for (d, _) in self.index.matches(&self.index.parse(q, self.budget)?, self.budget)? {
             b.set(d);
         }
-        b
+        Ok(b)
     }
 
     /// Documents whose facet value (by slug or label) matches.
-    fn facet(&self, facet: Facet, cmp: &Compare<'_>, label: impl Fn(&str) -> String) -> Bits {
+    fn facet(&self, facet: Facet, cmp: &Compare<'_>, label: impl Fn(&str) -> String) -> Result<Bits, OverBudget> {
         let mut out = Bits::with_len(self.index.capacity());
         for id in 0..self.index.facet_value_count(facet) as u32 {
             let (slug, _) = self.index.facet_label(facet, id);
-            if cmp.matches(slug) || cmp.matches(&label(slug)) {
+            if cmp.matches(slug, self.budget)? || cmp.matches(&label(slug), self.budget)? {
+                self.budget.spend(self.index.capacity() as u64 / 64 + 1)?;
                 out.or(self.index.value_docs(facet, id));
             }
         }
         out.and(self.index.live());
-        out
+        Ok(out)
     }
 
     fn field(&self, field: &str, cmp: Compare<'_>) -> Result<Bits, ActionError> {
         let ix = self.index;
         let v = self.vocabularies;
+        let b = self.budget;
         Ok(match field {
-            "name" => self.docs_where(|d| cmp.matches(&ix.doc(d).slug)),
+            "name" => self.docs_where(|d| cmp.matches(&ix.doc(d).slug, b))?,
             "id" => {
-                self.docs_where(|d| cmp.matches(&crate::catalogue::Entry::id_for_slug(&ix.doc(d).slug).to_string()))
+                self.docs_where(|d| cmp.matches(&crate::catalogue::Entry::id_for_slug(&ix.doc(d).slug).to_string(), b))?
             }
             "title" | "title_string" => self.docs_where(|d| {
                 let title = &ix.doc(d).title;
-                cmp.matches(title) || title.split(|c: char| !c.is_alphanumeric()).any(|w| cmp.matches(w))
-            }),
-            "tags" => self.docs_where(|d| ix.doc(d).tags.iter().any(|t| cmp.matches(t))),
+                if cmp.matches(title, b)? {
+                    return Ok(true);
+                }
+                for word in title.split(|c: char| !c.is_alphanumeric()) {
+                    if cmp.matches(word, b)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            })?,
+            "tags" => self.docs_where(|d| {
+                for tag in &ix.doc(d).tags {
+                    if cmp.matches(tag, b)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            })?,
             "organization" | "owner" => {
-                self.facet(Facet::Owner, &cmp, |s| self.orgs.get(s).map_or(s.to_owned(), |o| o.name.clone()))
+                self.facet(Facet::Owner, &cmp, |s| self.orgs.get(s).map_or(s.to_owned(), |o| o.name.clone()))?
             }
             "owner_org" => {
-                self.facet(Facet::Owner, &cmp, |s| self.orgs.get(s).map_or(s.to_owned(), |o| o.id.to_string()))
+                self.facet(Facet::Owner, &cmp, |s| self.orgs.get(s).map_or(s.to_owned(), |o| o.id.to_string()))?
             }
-            "status" => self.facet(Facet::Status, &cmp, status_label),
+            "status" => self.facet(Facet::Status, &cmp, status_label)?,
             "care_setting" | "care_settings" => {
-                self.facet(Facet::CareSetting, &cmp, |s| term_label(v, Vocabulary::CareSetting, s))
+                self.facet(Facet::CareSetting, &cmp, |s| term_label(v, Vocabulary::CareSetting, s))?
             }
-            "topic" | "topics" => self.facet(Facet::Topic, &cmp, |s| term_label(v, Vocabulary::Topic, s)),
+            "topic" | "topics" => self.facet(Facet::Topic, &cmp, |s| term_label(v, Vocabulary::Topic, s))?,
             "standard_category" | "category" => {
-                self.facet(Facet::Category, &cmp, |s| term_label(v, Vocabulary::Category, s))
+                self.facet(Facet::Category, &cmp, |s| term_label(v, Vocabulary::Category, s))?
             }
             "technology" | "technologies" => {
-                self.facet(Facet::Technology, &cmp, |s| term_label(v, Vocabulary::Technology, s))
+                self.facet(Facet::Technology, &cmp, |s| term_label(v, Vocabulary::Technology, s))?
             }
-            "entry_type" => self.facet(Facet::Type, &cmp, str::to_owned),
+            "entry_type" => self.facet(Facet::Type, &cmp, str::to_owned)?,
             "mandated" => {
                 let yes =
                     matches!(&cmp, Compare::Exact(x) if ["true", "yes", "1"].iter().any(|t| x.eq_ignore_ascii_case(t)));
                 let wanted = if yes { "true" } else { "false" };
-                self.facet(Facet::Mandated, &Compare::Exact(wanted), str::to_owned)
+                self.facet(Facet::Mandated, &Compare::Exact(wanted), str::to_owned)?
             }
             // Every package is a public, active dataset.
             "type" | "dataset_type" => {
-                if cmp.matches("dataset") {
-                    self.all()
+                if cmp.matches("dataset", b)? {
+                    self.all()?
                 } else {
                     Bits::default()
                 }
             }
             "state" => {
-                if cmp.matches("active") {
-                    self.all()
+                if cmp.matches("active", b)? {
+                    self.all()?
                 } else {
                     Bits::default()
                 }
             }
             "capacity" => {
-                if cmp.matches("public") {
-                    self.all()
+                if cmp.matches("public", b)? {
+                    self.all()?
                 } else {
                     Bits::default()
                 }
             }
             "text" => match cmp {
-                Compare::Exact(t) => self.text(t),
-                Compare::Glob(p) => ix.wildcard(p),
+                Compare::Exact(t) => self.text(t)?,
+                Compare::Glob(p) => ix.wildcard(&p, b)?,
             },
             other => {
                 return Err(ActionError::search(format!(
@@ -165,23 +195,24 @@ impl Scope<'_> {
                 let modified = field == "metadata_modified";
                 self.docs_where(|d| {
                     let doc = ix.doc(d);
-                    within(if modified { doc.updated_at } else { doc.created_at }, lo, hi)
-                })
+                    Ok(within(if modified { doc.updated_at } else { doc.created_at }, lo, hi))
+                })?
             }
             "comply_by_date" | "comply_by" => {
                 let (lo, hi) = (bound(lower)?, bound(upper)?);
                 self.docs_where(|d| {
-                    ix.doc(d)
+                    Ok(ix
+                        .doc(d)
                         .comply_by
                         .and_then(|c| c.and_hms_opt(0, 0, 0))
-                        .is_some_and(|c| within(c.and_utc().timestamp_micros(), lo, hi))
-                })
+                        .is_some_and(|c| within(c.and_utc().timestamp_micros(), lo, hi)))
+                })?
             }
             "name" => self.docs_where(|d| {
                 let name = ix.doc(d).slug.as_str();
-                lower.is_none_or(|l| if include_lower { name >= l } else { name > l })
-                    && upper.is_none_or(|u| if include_upper { name <= u } else { name < u })
-            }),
+                Ok(lower.is_none_or(|l| if include_lower { name >= l } else { name > l })
+                    && upper.is_none_or(|u| if include_upper { name <= u } else { name < u }))
+            })?,
             other => {
                 return Err(ActionError::search(format!(
                     "Search Query is invalid: ranges work on metadata_modified, metadata_created, comply_by_date and name, not `{other}`"
@@ -192,14 +223,14 @@ impl Scope<'_> {
 
     fn eval(&self, q: &Query) -> Result<Bits, ActionError> {
         Ok(match q {
-            Query::All => self.all(),
-            Query::Term { field: None, text } | Query::Fuzzy { field: None, text, .. } => self.text(text),
-            Query::Phrase { field: None, text } => self.text(&format!("\"{text}\"")),
-            Query::Wildcard { field: None, pattern } => self.index.wildcard(pattern),
+            Query::All => self.all()?,
+            Query::Term { field: None, text } | Query::Fuzzy { field: None, text, .. } => self.text(text)?,
+            Query::Phrase { field: None, text } => self.text(&format!("\"{text}\""))?,
+            Query::Wildcard { field: None, pattern } => self.index.wildcard(&Pattern::new(pattern), self.budget)?,
             Query::Term { field: Some(f), text }
             | Query::Phrase { field: Some(f), text }
             | Query::Fuzzy { field: Some(f), text, .. } => self.field(f, Compare::Exact(text))?,
-            Query::Wildcard { field: Some(f), pattern } => self.field(f, Compare::Glob(pattern))?,
+            Query::Wildcard { field: Some(f), pattern } => self.field(f, Compare::Glob(Pattern::new(pattern)))?,
             Query::Range { field, lower, upper, include_lower, include_upper } => {
                 self.range(field, lower.as_deref(), upper.as_deref(), *include_lower, *include_upper)?
             }
@@ -224,7 +255,7 @@ impl Scope<'_> {
                 let mut result = match (must, should) {
                     (Some(m), _) => m,
                     (None, Some(s)) => s,
-                    (None, None) => self.all(),
+                    (None, None) => self.all()?,
                 };
                 for d in not.ones() {
                     result.clear(d);
@@ -256,11 +287,14 @@ fn solr_time(text: &str) -> Result<i64, String> {
         let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
         let n: i64 = digits.parse().map_err(|_| bad())?;
         let unit = &rest[digits.len()..];
+        // Checked arithmetic: a bound beyond the calendar is a bad bound.
         let shifted = match unit {
-            "DAY" | "DAYS" => now + chrono::Duration::days(sign * n),
+            "DAY" | "DAYS" => {
+                chrono::Duration::try_days(sign * n).and_then(|d| now.checked_add_signed(d)).ok_or_else(bad)?
+            }
             "MONTH" | "MONTHS" | "YEAR" | "YEARS" => {
-                let months =
-                    Months::new(u32::try_from(if unit.starts_with("YEAR") { n * 12 } else { n }).map_err(|_| bad())?);
+                let n = if unit.starts_with("YEAR") { n.checked_mul(12).ok_or_else(bad)? } else { n };
+                let months = Months::new(u32::try_from(n).map_err(|_| bad())?);
                 if sign < 0 { now.checked_sub_months(months) } else { now.checked_add_months(months) }
                     .ok_or_else(bad)?
             }
@@ -387,7 +421,8 @@ pub async fn package_search(state: &AppState, p: &Params) -> Result<Value, Actio
         state.store.organisations().await?.into_iter().map(|o| (o.slug.to_string(), o)).collect();
 
     let (count, page, facets) = state.search.with_index(|index| -> Result<_, ActionError> {
-        let scope = Scope { index, vocabularies: &vocabularies, orgs: &orgs };
+        let budget = state.search.budget();
+        let scope = Scope { index, vocabularies: &vocabularies, orgs: &orgs, budget: &budget };
         let mut result = scope.eval(&q)?;
         result.and(&scope.eval(&fq)?);
         let mut words = Vec::new();
@@ -395,7 +430,7 @@ pub async fn package_search(state: &AppState, p: &Params) -> Result<Value, Actio
         let scores: HashMap<u32, f32> = if words.is_empty() {
             HashMap::new()
         } else {
-            index.matches(&index.parse(&words.join(" "))).into_iter().collect()
+            index.matches(&index.parse(&words.join(" "), &budget)?, &budget)?.into_iter().collect()
         };
         let mut docs: Vec<u32> = result.ones().collect();
         docs.sort_by(|&a, &b| {

@@ -9,7 +9,7 @@ use super::actions::{ActionError, Params, package_by_id};
 use crate::api::AppState;
 use crate::auth::{Grant, Permission, authorise};
 use crate::import::{self, Location, RawCatalogue};
-use crate::store::{ChangeSet, Principal, WriteError};
+use crate::store::{ChangeSet, Principal};
 
 fn forbidden(message: impl Into<String>) -> ActionError {
     ActionError { status: StatusCode::FORBIDDEN, kind: "Authorization Error", message: message.into() }
@@ -77,11 +77,7 @@ fn validation(problems: Vec<import::Problem>) -> ActionError {
 }
 
 async fn apply(state: &AppState, set: &ChangeSet, who: &Principal) -> Result<(), ActionError> {
-    match state.store.apply(set, &who.email, false, None).await {
-        Ok(_) => {}
-        Err(WriteError::Database(e)) => return Err(e.into()),
-        Err(e) => return Err(ActionError::validation(e.to_string())),
-    }
+    state.store.apply(set, &who.email, false, None).await?;
     state.after_write().await?;
     Ok(())
 }

@@ -23,6 +23,12 @@ pub struct ServeArgs {
     /// request's Host is used.
     #[arg(long, env = "STANDARDS_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Work one request's search may do, in counted steps; a search that
+    /// needs more is refused with an error saying so rather than keeping
+    /// a worker busy. The default takes about a quarter of a second of one
+    /// core (BENCHMARKS.md).
+    #[arg(long, env = "STANDARDS_SEARCH_BUDGET", default_value_t = crate::search::budget::SEARCH_STEPS)]
+    pub search_budget: u64,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -41,6 +47,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let store = Arc::new(store);
     let indexing = Instant::now();
     let state = AppState::new(store.clone()).await?.with_public_url(args.public_url.clone());
+    state.search.set_budget(args.search_budget);
     let index_ms = indexing.elapsed().as_millis() as u64;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await

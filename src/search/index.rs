@@ -8,6 +8,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::bits::Bits;
+use super::budget::{Budget, OverBudget};
 use super::hash::FastMap;
 use super::text::{self, TypoMatcher, allowed_typos, is_stop_word, letter_mask, stem};
 use crate::catalogue::{Entry, Organisation, Vocabularies, Vocabulary};
@@ -328,21 +329,27 @@ impl Index {
 
     /// The live documents holding an index word that matches a pattern
     /// with `*` (any run of characters) and `?` (one character).
-    pub fn wildcard(&self, pattern: &str) -> Bits {
-        let pattern: Vec<char> = pattern.to_lowercase().chars().collect();
+    pub fn wildcard(&self, pattern: &Pattern, budget: &Budget) -> Result<Bits, OverBudget> {
         let mut out = Bits::with_len(self.docs.len());
+        let mut text = Vec::new();
         for term in &self.terms {
-            if term.df == 0 || term.text.starts_with('\u{1}') || !glob(&pattern, &term.text.chars().collect::<Vec<_>>())
-            {
+            budget.spend(1)?;
+            if term.df == 0 || term.text.starts_with('\u{1}') {
                 continue;
             }
+            text.clear();
+            text.extend(term.text.chars());
+            if !pattern.matches(&text, budget)? {
+                continue;
+            }
+            budget.spend(term.postings.len() as u64)?;
             for &(d, _) in &term.postings {
                 if self.live.get(d) {
                     out.set(d);
                 }
             }
         }
-        out
+        Ok(out)
     }
 
     /// The live document with this slug.
@@ -686,7 +693,7 @@ impl Index {
     /// Terms a query word stands for, each with how much a match counts:
     /// the word, its typo variants and, for the word being typed, the
     /// words it begins.
-    fn expand(&self, word: &str, prefix: bool) -> Vec<(u32, f32)> {
+    fn expand(&self, word: &str, prefix: bool, budget: &Budget) -> Result<Vec<(u32, f32)>, OverBudget> {
         let mut out: Vec<(u32, f32)> = Vec::new();
         let stemmed = stem(word);
         let push = |tid: u32, factor: f32, out: &mut Vec<(u32, f32)>| {
@@ -710,14 +717,16 @@ impl Index {
         // tried for words it does not know. This also keeps common short
         // words from pulling in every near neighbour.
         if !out.is_empty() {
-            return out;
+            return Ok(out);
         }
         let max = allowed_typos(word);
         if max > 0 {
             let len = stemmed.chars().count();
             let mut matcher = TypoMatcher::new(&stemmed, max);
             for l in len.saturating_sub(max)..=len + max {
-                for &tid in self.by_length.get(l).map(Vec::as_slice).unwrap_or(&[]) {
+                let same_length = self.by_length.get(l).map(Vec::as_slice).unwrap_or(&[]);
+                budget.spend(same_length.len() as u64)?;
+                for &tid in same_length {
                     let term = &self.terms[tid as usize];
                     if term.text.starts_with('\u{1}') {
                         continue;
@@ -738,11 +747,12 @@ impl Index {
                 push(tid, PREFIX, &mut out);
             }
         }
-        out
+        Ok(out)
     }
 
     /// Parses query text into units that each must (mostly) match.
-    pub fn parse(&self, q: &str) -> ParsedQuery {
+    pub fn parse(&self, q: &str, budget: &Budget) -> Result<ParsedQuery, OverBudget> {
+        budget.spend(q.len() as u64)?;
         let mut units = Vec::new();
         let mut highlight: HashSet<String> = HashSet::new();
         let ends_open = q.chars().last().is_some_and(|c| c.is_alphanumeric());
@@ -797,7 +807,7 @@ impl Index {
                     // The typed words still count, in case a document uses
                     // them without the group's exact form.
                     if len == 1 {
-                        for e in self.expand(&words[i], false) {
+                        for e in self.expand(&words[i], false, budget)? {
                             expansions.push((e.0, e.1 * 0.8));
                         }
                     }
@@ -823,7 +833,7 @@ impl Index {
                     continue;
                 }
                 let is_last = si == last_segment && i == words.len() && ends_open;
-                let expansions = self.expand(word, is_last);
+                let expansions = self.expand(word, is_last, budget)?;
                 for (t, _) in &expansions {
                     highlight.insert(self.terms[*t as usize].text.clone());
                 }
@@ -831,21 +841,43 @@ impl Index {
                 units.push(Unit { label: word.clone(), expansions, phrase: None, required_terms: Vec::new() });
             }
         }
-        ParsedQuery { units, highlight, name: name_key(q) }
+        Ok(ParsedQuery { units, highlight, name: name_key(q) })
     }
 
     /// Documents matching the query with their scores; every live
     /// document, unscored, for an empty query.
-    pub fn matches(&self, parsed: &ParsedQuery) -> Vec<(u32, f32)> {
+    pub fn matches(&self, parsed: &ParsedQuery, budget: &Budget) -> Result<Vec<(u32, f32)>, OverBudget> {
         let n = self.docs.len();
         if parsed.units.is_empty() {
-            return self.live_docs().map(|d| (d, 0.0)).collect();
+            budget.spend(n as u64)?;
+            return Ok(self.live_docs().map(|d| (d, 0.0)).collect());
         }
-        SCRATCH.with(|cell| {
+        // Paid before scoring starts, so a query over budget leaves the
+        // per-thread buffers clean.
+        budget.spend(self.scoring_cost(parsed))?;
+        Ok(SCRATCH.with(|cell| {
             let mut scratch = cell.borrow_mut();
             scratch.prepare(n);
             self.score_units(parsed, &mut scratch)
-        })
+        }))
+    }
+
+    /// The postings scoring will visit (a phrase's rarest word's, once
+    /// for each of the phrase's words).
+    fn scoring_cost(&self, parsed: &ParsedQuery) -> u64 {
+        let postings = |t: u32| self.terms[t as usize].postings.len() as u64;
+        parsed
+            .units
+            .iter()
+            .map(|unit| match unit.phrase {
+                Some(_) => {
+                    let ids = unit.required_terms.iter().filter_map(|t| self.term_ids.get(t).copied());
+                    ids.clone().map(postings).min().unwrap_or(0) * ids.count() as u64
+                }
+                None => unit.expansions.iter().map(|&(t, _)| postings(t)).sum(),
+            })
+            .sum::<u64>()
+            + 1
     }
 
     fn score_units(&self, parsed: &ParsedQuery, m: &mut MatchScratch) -> Vec<(u32, f32)> {
@@ -957,7 +989,7 @@ impl Index {
 
     /// A better-spelled query when words of this one match nothing, using
     /// the index's own words.
-    pub fn suggestion(&self, q: &str) -> Option<String> {
+    pub fn suggestion(&self, q: &str, budget: &Budget) -> Result<Option<String>, OverBudget> {
         let mut changed = false;
         let mut out = Vec::new();
         for token in text::tokens(q) {
@@ -970,7 +1002,9 @@ impl Index {
             let len = word.chars().count();
             let mut matcher = TypoMatcher::new(&word, 2);
             for l in len.saturating_sub(2)..=len + 2 {
-                for &tid in self.by_length.get(l).map(Vec::as_slice).unwrap_or(&[]) {
+                let same_length = self.by_length.get(l).map(Vec::as_slice).unwrap_or(&[]);
+                budget.spend(same_length.len() as u64)?;
+                for &tid in same_length {
                     let term = &self.terms[tid as usize];
                     if term.df == 0 || term.text.starts_with('\u{1}') {
                         continue;
@@ -994,7 +1028,7 @@ impl Index {
                 None => out.push(word),
             }
         }
-        changed.then(|| out.join(" "))
+        Ok(changed.then(|| out.join(" ")))
     }
 }
 
@@ -1028,20 +1062,63 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<MatchScratch> = std::cell::RefCell::new(MatchScratch::default());
 }
 
-/// Whether `text` matches a `*`/`?` pattern, ignoring letter case.
-pub fn glob_matches(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.to_lowercase().chars().collect();
-    let t: Vec<char> = text.to_lowercase().chars().collect();
-    glob(&p, &t)
-}
+/// A `*`/`?` pattern, lower case, with runs of `*` collapsed into one.
+pub struct Pattern(Vec<char>);
 
-/// Whether `text` matches a `*`/`?` pattern.
-fn glob(pattern: &[char], text: &[char]) -> bool {
-    match pattern.split_first() {
-        None => text.is_empty(),
-        Some(('*', rest)) => (0..=text.len()).any(|i| glob(rest, &text[i..])),
-        Some(('?', rest)) => !text.is_empty() && glob(rest, &text[1..]),
-        Some((c, rest)) => text.first() == Some(c) && glob(rest, &text[1..]),
+impl Pattern {
+    pub fn new(pattern: &str) -> Pattern {
+        let mut chars: Vec<char> = Vec::new();
+        for c in pattern.to_lowercase().chars() {
+            if !(c == '*' && chars.last() == Some(&'*')) {
+                chars.push(c);
+            }
+        }
+        Pattern(chars)
+    }
+
+    /// Whether lower-case `text` matches, spending a step per comparison.
+    /// Iterative, remembering only the last `*`: at most pattern length
+    /// times text length steps, never the exponential blow-up of trying
+    /// every split for every `*`.
+    pub fn matches(&self, text: &[char], budget: &Budget) -> Result<bool, OverBudget> {
+        let p = &self.0;
+        let (mut pi, mut ti) = (0, 0);
+        // Where the last `*` stands in the pattern, and where in the text its run would end next.
+        let mut star: Option<(usize, usize)> = None;
+        let mut steps = 0u64;
+        let matched = loop {
+            steps += 1;
+            if ti < text.len() {
+                if pi < p.len() && (p[pi] == '?' || p[pi] == text[ti]) {
+                    pi += 1;
+                    ti += 1;
+                } else if pi < p.len() && p[pi] == '*' {
+                    star = Some((pi, ti));
+                    pi += 1;
+                } else if let Some((sp, st)) = star {
+                    star = Some((sp, st + 1));
+                    pi = sp + 1;
+                    ti = st + 1;
+                } else {
+                    break false;
+                }
+            } else {
+                break p[pi..].iter().all(|&c| c == '*');
+            }
+            if steps >= 4096 {
+                budget.spend(steps)?;
+                steps = 0;
+            }
+        };
+        budget.spend(steps)?;
+        Ok(matched)
+    }
+
+    /// Whether `text` matches, ignoring letter case.
+    pub fn matches_text(&self, text: &str, budget: &Budget) -> Result<bool, OverBudget> {
+        let t: Vec<char> = text.to_lowercase().chars().collect();
+        budget.spend(t.len() as u64)?;
+        self.matches(&t, budget)
     }
 }
 
@@ -1142,9 +1219,58 @@ mod tests {
         Entry::parse(raw.as_object().unwrap(), &Any).unwrap()
     }
 
+    fn b() -> Budget {
+        Budget::for_request()
+    }
+
+    fn glob(pattern: &str, text: &str) -> bool {
+        Pattern::new(pattern).matches_text(text, &b()).unwrap()
+    }
+
+    #[test]
+    fn wildcards_match_as_solr_does() {
+        assert!(glob("pharm*", "Pharmacy"));
+        assert!(glob("*referral*", "e-Referral Service"));
+        assert!(glob("te?t", "test"));
+        assert!(!glob("te?t", "tet"));
+        assert!(glob("*", ""));
+        assert!(glob("a*b*c", "aXbYc"));
+        assert!(!glob("a*b*c", "aXbY"));
+        assert!(glob("**a**", "banana"));
+        assert!(!glob("", "a"));
+        assert!(glob("*a?", "ab"));
+        assert!(!glob("*a?", "ba"));
+    }
+
+    #[test]
+    fn many_stars_cost_steps_linear_in_the_text() {
+        // Ten stars before two letters that never match: the recursive
+        // matcher tried every split of the text for every star.
+        let text: String = "a".repeat(200);
+        let budget = Budget::new(u64::MAX);
+        assert!(!Pattern::new("**********zq").matches_text(&text, &budget).unwrap());
+        let spent = u64::MAX - budget.left();
+        // A single star collapsed from ten: at most (pattern + 1) steps per text character.
+        assert!(spent <= 3 * 201 + 200, "{spent} steps");
+        let twenty = Pattern::new(&"*a".repeat(20));
+        let budget = Budget::new(u64::MAX);
+        assert!(!twenty.matches_text(&"a".repeat(19), &budget).unwrap());
+        assert!(u64::MAX - budget.left() <= 41 * 20 + 20);
+    }
+
+    #[test]
+    fn a_match_over_budget_fails_instead_of_running_on() {
+        let budget = Budget::new(100);
+        assert_eq!(Pattern::new("*zq").matches_text(&"a".repeat(1000), &budget), Err(OverBudget));
+    }
+
     fn phrase(index: &Index, q: &str) -> Vec<String> {
-        let mut found: Vec<String> =
-            index.matches(&index.parse(q)).iter().map(|(d, _)| index.doc(*d).slug.clone()).collect();
+        let mut found: Vec<String> = index
+            .matches(&index.parse(q, &b()).unwrap(), &b())
+            .unwrap()
+            .iter()
+            .map(|(d, _)| index.doc(*d).slug.clone())
+            .collect();
         found.sort();
         found
     }

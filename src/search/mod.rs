@@ -4,6 +4,7 @@
 
 mod analytics;
 mod bits;
+pub mod budget;
 mod hash;
 pub mod index;
 pub mod text;
@@ -16,6 +17,7 @@ use serde::Serialize;
 
 pub use analytics::{Analytics, QueryStat};
 pub use bits::Bits;
+pub use budget::{Budget, OverBudget};
 use index::{Context, Facet, Index, highlight, snippet};
 
 use crate::catalogue::{Entry, Slug};
@@ -99,6 +101,8 @@ pub struct Search {
     index: RwLock<Index>,
     last_seq: tokio::sync::Mutex<i64>,
     pub analytics: Analytics,
+    /// Steps one request's search may take (`standards serve --search-budget`).
+    budget_steps: std::sync::atomic::AtomicU64,
 }
 
 fn selected(filters: &EntryQuery) -> [Vec<String>; 8] {
@@ -126,7 +130,18 @@ impl Search {
             index: RwLock::new(index),
             last_seq: tokio::sync::Mutex::new(seq),
             analytics: Analytics::default(),
+            budget_steps: std::sync::atomic::AtomicU64::new(budget::SEARCH_STEPS),
         })
+    }
+
+    /// Sets how many steps one request's search may take.
+    pub fn set_budget(&self, steps: u64) {
+        self.budget_steps.store(steps, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// A fresh budget for one request.
+    pub fn budget(&self) -> Budget {
+        Budget::new(self.budget_steps.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     pub fn len(&self) -> usize {
@@ -205,14 +220,16 @@ impl Search {
         })
     }
 
-    pub fn search(&self, request: &SearchRequest) -> SearchResponse {
+    /// Runs a search within one request's budget of work.
+    pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse, OverBudget> {
         let index = self.index.read().expect("index lock");
-        let response = run(&index, request);
+        let response = run(&index, request, &self.budget());
         drop(index);
+        let response = response?;
         if !request.q.trim().is_empty() {
             self.analytics.record(&request.q, response.total);
         }
-        response
+        Ok(response)
     }
 
     /// Runs `f` with read access to the index, for other query languages
@@ -227,8 +244,9 @@ impl Search {
         if q.trim().is_empty() {
             return Vec::new();
         }
-        let parsed = index.parse(q);
-        let mut matches = index.matches(&parsed);
+        let budget = self.budget();
+        let Ok(parsed) = index.parse(q, &budget) else { return Vec::new() };
+        let Ok(mut matches) = index.matches(&parsed, &budget) else { return Vec::new() };
         matches.sort_by(|a, b| {
             b.1.total_cmp(&a.1).then_with(|| index.doc(a.0).sort_title.cmp(&index.doc(b.0).sort_title))
         });
@@ -275,10 +293,13 @@ pub fn index_of(entries: &[Entry], ctx: &Context<'_>) -> Index {
 }
 
 /// Runs a search on an index.
-pub fn run(index: &Index, request: &SearchRequest) -> SearchResponse {
-    let parsed = index.parse(&request.q);
-    let matches = if parsed.units.is_empty() { Vec::new() } else { index.matches(&parsed) };
+pub fn run(index: &Index, request: &SearchRequest, budget: &Budget) -> Result<SearchResponse, OverBudget> {
+    let parsed = index.parse(&request.q, budget)?;
+    let matches = if parsed.units.is_empty() { Vec::new() } else { index.matches(&parsed, budget)? };
     let wanted = selected(&request.filters);
+    // Each selected value and each facet count is a pass over a bitset.
+    let passes = wanted.iter().map(Vec::len).sum::<usize>() + Facet::ALL.len() * 2;
+    budget.spend(passes as u64 * (index.capacity() as u64 / 64 + 1))?;
     // Selected values as ids; a value the index has never seen matches nothing.
     let selection: Vec<Option<Vec<u32>>> = Facet::ALL
         .iter()
@@ -431,20 +452,21 @@ pub fn run(index: &Index, request: &SearchRequest) -> SearchResponse {
         facets.insert(facet.name().to_owned(), serde_json::to_value(values).unwrap_or_default());
     }
 
-    let suggestion = if !request.q.trim().is_empty() && total < 3 {
-        index.suggestion(&request.q).filter(|s| {
-            let better = index.matches(&index.parse(s)).len();
-            better > total && s.to_lowercase() != request.q.trim().to_lowercase()
-        })
-    } else {
-        None
-    };
-    SearchResponse {
+    let mut suggestion = None;
+    if !request.q.trim().is_empty()
+        && total < 3
+        && let Some(s) = index.suggestion(&request.q, budget)?
+        && s.to_lowercase() != request.q.trim().to_lowercase()
+        && index.matches(&index.parse(&s, budget)?, budget)?.len() > total
+    {
+        suggestion = Some(s);
+    }
+    Ok(SearchResponse {
         total,
         page: request.page.max(1),
         per_page: per_page as u32,
         results: page_hits,
         facets,
         suggestion,
-    }
+    })
 }

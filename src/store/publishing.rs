@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use super::accounts::{Principal, Role};
-use super::write::{Action, ChangeLog};
+use super::write::{Action, ChangeLog, WriteError};
 use super::{Store, now};
 
 /// Failed sign-ins in a row that lock an account, and for how long.
@@ -543,7 +543,7 @@ impl Store {
         organisation: &str,
         document: &Value,
         author: &str,
-    ) -> anyhow::Result<Revision> {
+    ) -> Result<Revision, WriteError> {
         let _guard = self.write_lock.lock().await;
         let mut tx = self.begin_write().await?;
         let revision = draft_in(&mut tx, slug, organisation, document, author, &now().to_rfc3339()).await?;
@@ -553,7 +553,11 @@ impl Store {
 
     /// Saves drafts of several entries, (slug, organisation, document)
     /// each, all of them or none.
-    pub async fn save_drafts(&self, drafts: &[(String, String, Value)], author: &str) -> anyhow::Result<Vec<Revision>> {
+    pub async fn save_drafts(
+        &self,
+        drafts: &[(String, String, Value)],
+        author: &str,
+    ) -> Result<Vec<Revision>, WriteError> {
         let _guard = self.write_lock.lock().await;
         let mut tx = self.begin_write().await?;
         let at = now().to_rfc3339();
@@ -563,6 +567,17 @@ impl Store {
         }
         tx.commit().await?;
         Ok(saved)
+    }
+
+    /// The organisation whose revision of each entry is open (a draft, one
+    /// submitted, or one sent back for changes), by entry slug.
+    pub async fn open_revision_organisations(&self) -> anyhow::Result<std::collections::HashMap<String, String>> {
+        let rows = sqlx::query(
+            "SELECT entry_slug, organisation FROM revisions WHERE state IN ('draft', 'changes-requested', 'submitted')",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
     pub async fn revision(&self, id: &str) -> anyhow::Result<Option<Revision>> {
@@ -700,7 +715,7 @@ async fn draft_in(
     document: &Value,
     author: &str,
     at: &str,
-) -> anyhow::Result<Revision> {
+) -> Result<Revision, WriteError> {
     let open = sqlx::query(&format!(
         "SELECT {REVISION_COLUMNS} FROM revisions WHERE entry_slug = $1 AND state IN ('draft', 'changes-requested', 'submitted') \
          ORDER BY number DESC LIMIT 1"
@@ -709,6 +724,12 @@ async fn draft_in(
     .fetch_optional(&mut **tx)
     .await?;
     let (id, before) = match open {
+        // A draft of an entry belongs to its organisation: another
+        // organisation's write to the name neither takes it over nor learns
+        // anything about it.
+        Some(row) if row.get::<String, _>(5) != organisation => {
+            return Err(WriteError::NameTaken(slug.to_owned()));
+        }
         Some(row) => {
             let id: String = row.get(0);
             let state: String = row.get(3);

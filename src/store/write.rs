@@ -71,6 +71,8 @@ pub enum WriteError {
     NoSuchEntry(String),
     #[error("entry `{slug}` has id {id}, which another entry already has")]
     DuplicateId { slug: String, id: String },
+    #[error("the name `{0}` is taken: choose another slug")]
+    NameTaken(String),
     #[error(transparent)]
     Database(#[from] anyhow::Error),
 }

@@ -177,6 +177,23 @@ impl From<anyhow::Error> for WebError {
     }
 }
 
+/// A refused write, as a page saying why; a fault stays a fault.
+impl From<crate::store::WriteError> for WebError {
+    fn from(e: crate::store::WriteError) -> Self {
+        match e {
+            crate::store::WriteError::Database(e) => WebError::Internal(e),
+            e => WebError::BadRequest(vec![e.to_string()]),
+        }
+    }
+}
+
+/// A search that would take more work than one request may do.
+impl From<crate::search::OverBudget> for WebError {
+    fn from(e: crate::search::OverBudget) -> Self {
+        WebError::BadRequest(vec![e.to_string()])
+    }
+}
+
 /// A problem from the code the JSON API shares, as a page: 401 asks to
 /// sign in, 403 is refused, a fault is a fault, anything else is a bad
 /// request with its explanation.

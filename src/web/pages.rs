@@ -125,7 +125,8 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<R
     let data = state.site.data(&state.store).await?;
     let base = state.site.base_url(&headers);
     let request = SearchRequest { sort: SearchSort::Updated, page: 1, per_page: 6, ..SearchRequest::default() };
-    let recent_slugs: Vec<String> = state.search.search(&request).results.into_iter().map(|h| h.slug).collect();
+    let recent_slugs: Vec<String> =
+        state.search.search(&request).map_err(anyhow::Error::from)?.results.into_iter().map(|h| h.slug).collect();
     let recent = state.search.with_index(|index| {
         recent_slugs.iter().filter_map(|s| index.doc_id(s)).map(|d| item(index, d, &data)).collect()
     });

@@ -393,7 +393,14 @@ async fn save(
             Ok(Redirect::to(&format!("/standards/{}", entry.slug)).into_response())
         }
         _ => {
-            let revision = save_draft(&state, &entry, &who).await?;
+            let revision = match save_draft(&state, &entry, &who).await {
+                Ok(revision) => revision,
+                Err(e @ crate::store::WriteError::NameTaken(_)) => {
+                    let errors = vec![("slug".to_owned(), format!("Slug: {e}"))];
+                    return form_page(&state, &session, &headers, slug.as_deref(), document, errors, None).await;
+                }
+                Err(e) => return Err(e.into()),
+            };
             if intent == "submit" {
                 take_step(&state, Some(&who), &revision.id, Step::Submit, None).await?;
             }

@@ -122,7 +122,7 @@ pub async fn page(
     if !q.trim().is_empty() {
         base_pairs.push(("q".into(), q.clone()));
     }
-    let response = state.search.search(&request);
+    let response = state.search.search(&request)?;
 
     let mut groups = Vec::new();
     let mut chosen = Vec::new();

@@ -306,8 +306,21 @@ async fn check(state: &AppState, who: &Principal, decoded: &Decoded) -> anyhow::
     };
     let existing: HashMap<String, Entry> =
         state.store.entries().await?.into_iter().map(|e| (e.slug.to_string(), e)).collect();
+    let open_revisions = state.store.open_revision_organisations().await?;
     let mut grants = Vec::new();
     for (entry, location) in set.entries.iter().zip(locations) {
+        // Another organisation's draft keeps its name (saving drafts refuses it too).
+        if authorise(Some(who), Permission::Review).is_err()
+            && open_revisions.get(entry.slug.as_str()).is_some_and(|org| org != entry.owner.as_str())
+        {
+            problems.push(Problem {
+                location: Some(location.clone()),
+                column: Some("slug".to_owned()),
+                value: Some(entry.slug.to_string()),
+                expected: "a name that is not taken (choose another slug)".to_owned(),
+            });
+            continue;
+        }
         let mut owners = vec![entry.owner.to_string()];
         if let Some(existing) = existing.get(entry.slug.as_str())
             && existing.owner != entry.owner

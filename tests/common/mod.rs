@@ -86,6 +86,7 @@ async fn connect_admin(url: &str) -> sqlx::AnyConnection {
 /// The real server on a random port, stopped when dropped.
 pub struct TestServer {
     pub base: String,
+    pub state: standards::api::AppState,
     pub test_store: TestStore,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<()>>,
@@ -97,14 +98,15 @@ impl TestServer {
         let addr: SocketAddr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let state = standards::api::AppState::new(test_store.store.clone()).await.unwrap();
+        let served = state.clone();
         let handle = tokio::spawn(async move {
-            standards::server::serve(listener, state, async {
+            standards::server::serve(listener, served, async {
                 let _ = rx.await;
             })
             .await
             .unwrap();
         });
-        TestServer { base: format!("http://{addr}"), test_store, stop: Some(tx), handle: Some(handle) }
+        TestServer { base: format!("http://{addr}"), state, test_store, stop: Some(tx), handle: Some(handle) }
     }
 
     /// A server over the demo catalogue.

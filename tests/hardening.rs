@@ -1,0 +1,218 @@
+//! Hardening: each defect found by trying the directory as an attacker
+//! and as an operator would, reproduced as it was found. Each test failed
+//! before its fix.
+
+mod common;
+
+use std::time::Duration;
+
+use common::browser::Browser;
+use common::fixtures::{load, small_catalogue};
+use common::{Backend, TestServer, TestStore};
+use serde_json::{Value, json};
+use standards::auth::password;
+use standards::store::Role;
+
+const PASSWORD: &str = "purple kettle tuesday";
+
+async fn send(s: &TestServer, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
+    let mut request = client.request(method.parse().unwrap(), s.url(path));
+    if let Some(t) = token {
+        request = request.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        request = request.json(&b);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+async fn get(s: &TestServer, path: &str) -> (u16, Value) {
+    send(s, "GET", path, None, None).await
+}
+
+// 1. One anonymous request stalled a worker for minutes.
+
+#[tokio::test]
+async fn runs_of_wildcards_answer_at_once_on_the_ckan_api() {
+    let s = TestServer::with_demo(Backend::Sqlite).await;
+    // Ten stars took longer than anyone waited; now they are one star.
+    for query in ["q=title:**********zq&rows=0", "fq=title:*****zq", "q=title:*e*e*e*e*e*e*e*e*e*e*e*e*zq"] {
+        let (status, body) = get(&s, &format!("/api/3/action/package_search?{query}")).await;
+        assert_eq!(status, 200, "{query}: {body}");
+        assert_eq!(body["result"]["count"], 0, "{query}");
+    }
+    // Stars still match as Solr's do.
+    let (_, body) = get(&s, "/api/3/action/package_search?q=title:**snomed**&rows=0").await;
+    assert_eq!(body["result"]["count"], 1);
+    s.stop().await;
+}
+
+/// Wildcards over every index word, again and again: each alone is cheap,
+/// together they are more work than one request may do.
+fn costly_wildcards() -> String {
+    let clauses: Vec<String> = (0..2_000).map(|i| format!("text:*{}*", (b'a' + (i % 26) as u8) as char)).collect();
+    form_urlencoded::byte_serialize(clauses.join(" OR ").as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn a_search_over_its_work_budget_is_a_search_query_error_on_ckan_and_a_422_on_the_json_api() {
+    let s = TestServer::with_demo(Backend::Sqlite).await;
+    let (status, body) = get(&s, &format!("/api/3/action/package_search?q={}&rows=0", costly_wildcards())).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["success"], false);
+    assert_eq!(body["error"]["__type"], "Search Query Error");
+    assert!(body["error"]["message"].as_str().unwrap().contains("more work than one request may do"), "{body}");
+
+    // Free text on the demo catalogue stays far within the budget (a URL
+    // cannot carry enough words), so a smaller budget stands in for a
+    // national-size catalogue: a few hundred words not in the index, each
+    // tried for typos.
+    s.state.search.set_budget(100_000);
+    let words: Vec<String> = (0..300).map(|i| format!("qx{i:04}")).collect();
+    let r = reqwest::get(s.url(&format!("/api/v1/search?q={}", words.join("+")))).await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let problem: Value = r.json().await.unwrap();
+    assert!(problem["detail"].as_str().unwrap().contains("more work than one request may do"), "{problem}");
+
+    // The service still answers at once.
+    assert_eq!(get(&s, "/healthz").await.0, 200);
+    s.stop().await;
+}
+
+// 3. A panic on date arithmetic dropped the connection.
+
+#[tokio::test]
+async fn date_ranges_far_out_of_range_are_a_search_query_error_naming_the_bound() {
+    let s = TestServer::with_demo(Backend::Sqlite).await;
+    for bound in ["NOW-9999999999DAYS", "NOW+9999999999DAYS", "NOW-99999999999999999999DAYS", "NOW-9999999999YEARS"] {
+        let q = format!("metadata_modified:[{bound} TO *]");
+        let (status, body) = get(
+            &s,
+            &format!(
+                "/api/3/action/package_search?q={}",
+                form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+            ),
+        )
+        .await;
+        assert_eq!(status, 409, "{bound}: {body}");
+        assert_eq!(body["error"]["__type"], "Search Query Error");
+        assert!(body["error"]["message"].as_str().unwrap().contains(bound), "{body}");
+    }
+    let (status, _) = get(&s, "/api/3/action/package_search?q=metadata_modified:[NOW-30DAYS%20TO%20*]").await;
+    assert_eq!(status, 200);
+    s.stop().await;
+}
+
+// 2. A publisher took over another organisation's unpublished draft.
+
+async fn two_publishers(backend: Backend) -> (TestServer, String, String) {
+    let ts = TestStore::new(backend).await;
+    load(&ts.store, &small_catalogue()).await;
+    let hash = password::hash(PASSWORD).unwrap();
+    for (email, org) in [("a@example.org", "prsb"), ("b@example.org", "nhs-england")] {
+        ts.store.add_user(email, Role::Publisher, Some(org)).await.unwrap();
+        ts.store.set_password(email, &hash, "test").await.unwrap();
+    }
+    let a = ts.store.create_token("a@example.org", "test", None).await.unwrap().1;
+    let b = ts.store.create_token("b@example.org", "test", None).await.unwrap().1;
+    (TestServer::start(ts).await, a, b)
+}
+
+fn secret_draft(owner: &str, title: &str) -> Value {
+    json!({"slug": "zzsecretdraft-new", "title": title, "type": "standard", "category": "record-standards",
+           "care_settings": ["hospital"], "topics": ["referrals"], "owner": owner, "status": "draft-in-progress",
+           "summary": format!("{title}, written by a test."), "tags": ["secret-tag"]})
+}
+
+on_both_stores!(another_organisations_draft_keeps_its_name_through_every_interface, |backend| async move {
+    let (s, a, b) = two_publishers(backend).await;
+    let (status, draft) =
+        send(&s, "POST", "/api/v1/standards", Some(&a), Some(secret_draft("prsb", "Secret plan of A"))).await;
+    assert_eq!(status, 202, "{draft}");
+    let id = draft["id"].as_str().unwrap().to_owned();
+    let (status, _) = send(&s, "POST", &format!("/api/v1/revisions/{id}/submit"), Some(&a), None).await;
+    assert_eq!(status, 200);
+
+    // JSON API: refused as a taken name, telling nothing of the draft.
+    let (status, body) = send(
+        &s,
+        "PUT",
+        "/api/v1/standards/zzsecretdraft-new",
+        Some(&b),
+        Some(secret_draft("nhs-england", "Taken over by B")),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["type"].as_str().unwrap().rsplit('/').next(), Some("name-taken"), "{body}");
+    let said = body.to_string();
+    for secret in ["Secret plan of A", "secret-tag", "a@example.org", "prsb", &id] {
+        assert!(!said.contains(secret), "the refusal reveals {secret}: {said}");
+    }
+    let (status, _) =
+        send(&s, "POST", "/api/v1/standards", Some(&b), Some(secret_draft("nhs-england", "Taken over by B"))).await;
+    assert_eq!(status, 409);
+
+    // CKAN.
+    let (status, body) = send(
+        &s,
+        "POST",
+        "/api/3/action/package_create",
+        Some(&b),
+        Some(json!({"name": "zzsecretdraft-new", "title": "Taken over by B", "owner_org": "nhs-england",
+                    "notes": "x", "standard_category": "record-standards"})),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(!body.to_string().contains("Secret plan of A"));
+
+    // The web form.
+    let mut browser = Browser::new(&s);
+    assert_eq!(browser.sign_in("b@example.org", PASSWORD).await.status, 303);
+    let form = browser.get("/new").await;
+    let csrf = Browser::csrf(&form.body);
+    let page = browser
+        .post(
+            "/new",
+            &[
+                ("csrf", csrf.as_str()),
+                ("slug", "zzsecretdraft-new"),
+                ("title", "Taken over by B"),
+                ("summary", "By B."),
+                ("type", "standard"),
+                ("category", "record-standards"),
+                ("care_settings", "hospital"),
+                ("topics", "referrals"),
+                ("owner", "nhs-england"),
+                ("status", "draft-in-progress"),
+                ("mandated", "false"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 422, "{}", page.body);
+    assert!(page.body.contains("is taken") && !page.body.contains("Secret plan of A"));
+
+    // A spreadsheet upload.
+    let csv = "slug,title,type,status,owner,category,summary,care_settings\n\
+               zzsecretdraft-new,Taken over by B,standard,draft-in-progress,nhs-england,record-standards,By B.,hospital\n";
+    let form = browser.get("/import").await;
+    let csrf = Browser::csrf(&form.body);
+    let sent = browser
+        .upload("/import", &[("csrf", &csrf), ("format", "guess")], ("file", "b.csv", csv.as_bytes().to_vec()))
+        .await;
+    assert_eq!(sent.status, 422, "{}", sent.body);
+    assert!(sent.body.contains("a name that is not taken") && !sent.body.contains("Secret plan of A"));
+
+    // A's draft is still A's, as A left it.
+    let (status, revision) = send(&s, "GET", &format!("/api/v1/revisions/{id}"), Some(&a), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(revision["author"], "a@example.org");
+    assert_eq!(revision["state"], "submitted");
+    assert_eq!(revision["document"]["title"], "Secret plan of A");
+    s.stop().await;
+});
