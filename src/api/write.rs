@@ -586,14 +586,14 @@ pub async fn audit(
 
 /// The audit log as a CSV download, for the API and the audit page alike.
 pub fn audit_csv(events: &[crate::store::AuditEvent]) -> anyhow::Result<Response> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(["seq", "at", "actor", "event", "outcome", "detail", "address", "source"])?;
+    let mut out = crate::export::csv_writer::CsvWriter::new(Vec::new());
+    out.row(["seq", "at", "actor", "event", "outcome", "detail", "address", "source"])?;
     for e in events {
         let seq = e.seq.to_string();
         let address = e.address.as_deref().unwrap_or("");
-        out.write_record([seq.as_str(), &e.at, &e.actor, &e.event, &e.outcome, &e.detail, address, e.source])?;
+        out.row([seq.as_str(), &e.at, &e.actor, &e.event, &e.outcome, &e.detail, address, e.source])?;
     }
-    let bytes = out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let bytes = out.finish()?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

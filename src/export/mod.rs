@@ -1,6 +1,8 @@
 //! Writing the catalogue out: JSON (everything) and CSV (entries, in the
 //! column layout that `import --format csv` reads).
 
+pub mod csv_writer;
+
 use std::io::Write;
 
 use serde_json::Value;
@@ -37,12 +39,12 @@ fn cell(value: &Value) -> String {
 }
 
 pub fn write_csv<W: Write>(entries: &[Entry], out: W) -> anyhow::Result<()> {
-    let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(ENTRY_FIELDS.iter().map(|f| f.name))?;
+    let mut writer = csv_writer::CsvWriter::new(out);
+    writer.row(ENTRY_FIELDS.iter().map(|f| f.name))?;
     for entry in entries {
         let json = entry.to_json();
-        writer.write_record(ENTRY_FIELDS.iter().map(|f| cell(json.get(f.name).unwrap_or(&Value::Null))))?;
+        writer.row(ENTRY_FIELDS.iter().map(|f| cell(json.get(f.name).unwrap_or(&Value::Null))))?;
     }
-    writer.flush()?;
+    writer.finish()?.flush()?;
     Ok(())
 }

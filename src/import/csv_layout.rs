@@ -55,6 +55,7 @@ pub fn read(content: &str) -> RawCatalogue {
                 let mut map = Map::new();
                 for ((name, cell), ok) in headers.iter().zip(record.iter()).zip(&known) {
                     if *ok && !cell.trim().is_empty() {
+                        let cell = crate::export::csv_writer::unescape_cell(cell);
                         map.insert(name.clone(), Value::String(cell.to_owned()));
                     }
                 }
