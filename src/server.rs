@@ -58,6 +58,51 @@ async fn security_headers(
     response
 }
 
+/// Errors raised outside the handlers (a body over the limit, an address
+/// that is not UTF-8, a timeout, a method not allowed) come as plain text;
+/// every error leaves in its interface's shape: CKAN's envelope under
+/// `/api/3/`, problem JSON elsewhere under `/api/`, an HTML page otherwise.
+async fn error_shapes(request: Request<axum::body::Body>, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::http::header::CONTENT_TYPE;
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let status = response.status();
+    let shaped = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| {
+        t.starts_with("application/problem+json") || t.starts_with("application/json") || t.starts_with("text/html")
+    });
+    if !(status.is_client_error() || status.is_server_error()) || shaped {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = match axum::body::to_bytes(body, 16 * 1024).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).trim().to_owned(),
+        Err(_) => String::new(),
+    };
+    let message = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            format!("The request is larger than this address takes ({} MB at most).", BODY_LIMIT_BYTES / 1024 / 1024)
+        }
+        StatusCode::REQUEST_TIMEOUT => "The request took too long to answer; try again, or ask for less.".to_owned(),
+        StatusCode::METHOD_NOT_ALLOWED => "This address does not take that method.".to_owned(),
+        _ if text.is_empty() => status.canonical_reason().unwrap_or("Error").to_owned(),
+        _ => text,
+    };
+    let mut shaped = if path.starts_with("/api/3/") {
+        crate::ckan::actions::error_response(&path, status, message)
+    } else if path.starts_with("/api/") || path == "/api" {
+        let kind = status.canonical_reason().unwrap_or("error").to_ascii_lowercase().replace(' ', "-");
+        Problem::new(status, &kind, status.canonical_reason().unwrap_or("Error"), message).into_response()
+    } else {
+        crate::web::error_page(status, message)
+    };
+    for name in [axum::http::header::ALLOW, axum::http::header::RETRY_AFTER] {
+        if let Some(v) = parts.headers.get(&name) {
+            shaped.headers_mut().insert(name, v.clone());
+        }
+    }
+    shaped
+}
+
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
      font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
@@ -90,6 +135,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::account::session_layer))
         .with_state(state)
+        .layer(axum::middleware::from_fn(error_shapes))
         .layer(axum::middleware::from_fn(security_headers))
         .layer(tower_http::compression::CompressionLayer::new().br(true).gzip(true))
         .layer(cors)

@@ -293,3 +293,153 @@ fn a_csv_export_writes_formulas_as_text_and_imports_back_to_the_same_values() {
     assert_eq!(snomed["legal_basis"], FORMULA);
     assert_eq!(snomed["summary"], "-5 degrees, @home, +1 and '= stay as typed");
 }
+
+// 9. URL fields accepted `javascript:`.
+
+#[tokio::test]
+async fn address_fields_take_only_web_addresses_and_email_where_an_email_fits() {
+    let ts = TestStore::new(Backend::Sqlite).await;
+    load(&ts.store, &small_catalogue()).await;
+    ts.store.add_user("admin@example.org", Role::Admin, None).await.unwrap();
+    let token = ts.store.create_token("admin@example.org", "test", None).await.unwrap().1;
+    let s = TestServer::start(ts).await;
+    let t = Some(token.as_str());
+    let entry = |field: &str, value: Value| {
+        let mut e = json!({"slug": "url-test", "title": "URL test", "type": "standard", "category": "record-standards",
+                           "owner": "prsb", "status": "active"});
+        e[field] = value;
+        e
+    };
+    for (field, value) in [
+        ("documentation_url", json!("javascript:alert(16)")),
+        ("documentation_url", json!("JaVaScRiPt:alert(16)")),
+        ("documentation_url", json!("data:text/html,<script>alert(16)</script>")),
+        ("feedback_url", json!("javascript:alert(16)")),
+        ("feedback_url", json!("vbscript:msgbox")),
+        ("references", json!(["https://example.org/ok", "javascript:alert(16)"])),
+        ("associated_media", json!(["//evil.example/x.png"])),
+    ] {
+        let (status, body) = send(&s, "POST", "/api/v1/standards", t, Some(entry(field, value.clone()))).await;
+        assert_eq!(status, 422, "{field} = {value}: {body}");
+        assert!(body["detail"].as_str().unwrap_or_default().contains(field), "{body}");
+    }
+    // An email address is a feedback route; it is kept as a mailto: link.
+    let (status, body) =
+        send(&s, "POST", "/api/v1/standards", t, Some(entry("feedback_url", json!("feedback@example.org")))).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["feedback_url"], "mailto:feedback@example.org");
+
+    for field in ["url", "logo_url"] {
+        let mut org =
+            json!({"slug": format!("org-{}", field.replace('_', "-")), "name": "An organisation", "kind": "publisher"});
+        org[field] = json!("javascript:alert(16)");
+        let (status, body) = send(&s, "POST", "/api/v1/organisations", t, Some(org)).await;
+        assert_eq!(status, 422, "organisation {field}: {body}");
+    }
+
+    let (status, body) = send(
+        &s,
+        "POST",
+        "/api/3/action/package_create",
+        t,
+        Some(json!({"name": "url-test-ckan", "title": "URL test", "owner_org": "prsb",
+                    "standard_category": "record-standards", "documentation_link": "javascript:alert(16)"})),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["__type"], "Validation Error");
+    s.stop().await;
+}
+
+// 10. Some errors were plain text.
+
+#[tokio::test]
+async fn errors_raised_before_a_handler_runs_come_in_each_interfaces_shape() {
+    let s = TestServer::with_demo(Backend::Sqlite).await;
+    let client = reqwest::Client::new();
+    let big = vec![b'x'; 3 * 1024 * 1024];
+    let content_type = |r: &reqwest::Response| r.headers()["content-type"].to_str().unwrap().to_owned();
+
+    let r = client
+        .post(s.url("/api/v1/standards"))
+        .header("content-type", "application/json")
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    assert_eq!(content_type(&r), "application/problem+json");
+    let problem: Value = r.json().await.unwrap();
+    assert_eq!(problem["status"], 413);
+    assert!(problem["detail"].as_str().unwrap().contains("2 MB"), "{problem}");
+
+    let r = s.get("/api/v1/standards/%ff").await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(content_type(&r), "application/problem+json");
+
+    let r = client.post(s.url("/api/3/action/package_create")).body(big.clone()).send().await.unwrap();
+    assert_eq!(r.status(), 413);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["success"], false);
+    assert!(body["error"]["message"].as_str().unwrap().contains("2 MB"), "{body}");
+
+    let r = client.delete(s.url("/api/v1/search")).send().await.unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(content_type(&r), "application/problem+json");
+    assert!(r.headers().contains_key("allow"));
+
+    let r = client
+        .post(s.url("/sign-in"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    assert!(content_type(&r).starts_with("text/html"));
+    assert!(r.text().await.unwrap().contains("2 MB"));
+    let r = s.get("/standards/%ff").await;
+    assert!(content_type(&r).starts_with("text/html"), "{}", r.status());
+    s.stop().await;
+}
+
+// 6. `current_package_list_with_resources` had no limit.
+
+#[tokio::test]
+async fn ckan_lists_return_at_most_a_thousand_records_a_request_and_page_with_limit_and_offset() {
+    let ts = TestStore::new(Backend::Sqlite).await;
+    let demo: standards::catalogue::Catalogue = serde_json::from_str(standards::demo::CATALOGUE).unwrap();
+    let big = standards::synthetic::generate(&demo, 1_200);
+    load(&ts.store, &serde_json::to_value(&big).unwrap()).await;
+    let s = TestServer::start(ts).await;
+    let list = |query: &'static str| {
+        let s = &s;
+        async move {
+            let (status, body) = get(s, &format!("/api/3/action/current_package_list_with_resources?{query}")).await;
+            assert_eq!(status, 200, "{query}: {body}");
+            body["result"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["name"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(list("").await.len(), 100, "100 by default");
+    assert_eq!(list("limit=100000").await.len(), 1000, "1,000 at most");
+    // Pages in order of last update, with nothing missed or repeated.
+    let first = list("limit=1000&offset=0").await;
+    let rest = list("limit=1000&offset=1000").await;
+    assert_eq!(rest.len(), 200);
+    let mut all: Vec<String> = first.into_iter().chain(rest).collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 1_200);
+    let (_, names) = get(&s, "/api/3/action/package_list").await;
+    assert_eq!(names["result"].as_array().unwrap().len(), 1000);
+    let (_, names) = get(&s, "/api/3/action/package_list?offset=1000").await;
+    assert_eq!(names["result"].as_array().unwrap().len(), 200);
+    let (status, body) = get(&s, "/api/3/action/current_package_list_with_resources?limit=-1").await;
+    assert_eq!((status, &body["error"]["__type"]), (409, &json!("Validation Error")), "{body}");
+    s.stop().await;
+}

@@ -184,9 +184,17 @@ async fn user_text_is_escaped_and_links_are_checked() {
     let mut catalogue = small_catalogue();
     catalogue["entries"][0]["title"] = json!("SNOMED <script>alert(1)</script> CT");
     catalogue["entries"][0]["summary"] = json!("Codes \"quoted\" & <b>bold</b>");
-    catalogue["entries"][0]["documentation_url"] = json!("javascript:alert(1)");
     catalogue["organisations"][0]["name"] = json!("NHS <i>England</i>");
     load(&ts.store, &catalogue).await;
+    // Address fields now refuse such links (tests/hardening.rs); one saved
+    // before that rule is still not linked.
+    let db = rusqlite::Connection::open(ts.url.trim_start_matches("sqlite://").split('?').next().unwrap()).unwrap();
+    db.execute(
+        "UPDATE entries SET document = json_set(document, '$.documentation_url', 'javascript:alert(1)') WHERE slug = 'snomed-ct'",
+        [],
+    )
+    .unwrap();
+    drop(db);
     let s = TestServer::start(ts).await;
     let html = page(&s, "/standards/snomed-ct").await;
     assert!(!html.contains("<script>alert"), "title escaped");

@@ -19,6 +19,13 @@ fn field_schema(kind: FieldKind) -> Value {
         FieldKind::Id => json!({"type": "string", "format": "uuid"}),
         FieldKind::Slug | FieldKind::Term(_) | FieldKind::Organisation => slug,
         FieldKind::Text | FieldKind::Markdown => nullable_text,
+        FieldKind::Url => json!({"type": ["string", "null"], "format": "uri", "pattern": "^https?://"}),
+        FieldKind::UrlOrEmail => {
+            json!({"type": ["string", "null"], "format": "uri", "pattern": "^(https?://|mailto:)"})
+        }
+        FieldKind::Urls => {
+            json!({"type": "array", "items": {"type": "string", "format": "uri", "pattern": "^https?://"}})
+        }
         FieldKind::List => json!({"type": "array", "items": {"type": "string"}}),
         FieldKind::Terms(_) | FieldKind::Entries => json!({"type": "array", "items": slug}),
         FieldKind::Date => json!({"type": ["string", "null"], "format": "date"}),

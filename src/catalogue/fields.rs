@@ -53,6 +53,13 @@ pub enum FieldKind {
     Id,
     Slug,
     Text,
+    /// A web address: `https:` or `http:` only.
+    Url,
+    /// A web address or, where an email fits, `mailto:` (a bare email
+    /// address is read as one).
+    UrlOrEmail,
+    /// A list of web addresses.
+    Urls,
     Markdown,
     List,
     Date,
@@ -73,7 +80,7 @@ pub enum FieldKind {
 
 impl FieldKind {
     pub fn is_list(self) -> bool {
-        matches!(self, FieldKind::List | FieldKind::Terms(_) | FieldKind::Entries)
+        matches!(self, FieldKind::List | FieldKind::Urls | FieldKind::Terms(_) | FieldKind::Entries)
     }
 }
 
@@ -111,8 +118,8 @@ pub const ENTRY_FIELDS: &[FieldSpec] = &[
     field("technologies", K::Terms(Vocabulary::Technology)),
     required("owner", K::Organisation),
     field("contact", K::Text),
-    field("feedback_url", K::Text),
-    field("documentation_url", K::Text),
+    field("feedback_url", K::UrlOrEmail),
+    field("documentation_url", K::Url),
     required("status", K::Status),
     field("status_notes", K::List),
     field("versions", K::List),
@@ -143,8 +150,8 @@ pub const ENTRY_FIELDS: &[FieldSpec] = &[
     field("impacts_on", K::List),
     field("conformance_date", K::Date),
     field("is_part_of", K::List),
-    field("references", K::List),
-    field("associated_media", K::List),
+    field("references", K::Urls),
+    field("associated_media", K::Urls),
     field("licence", K::Text),
     field("sponsor", K::Text),
     field("senior_responsible_owner", K::Text),
@@ -170,10 +177,10 @@ pub const ORGANISATION_FIELDS: &[FieldSpec] = &[
     required("name", K::Text),
     required("kind", K::OrganisationKind),
     field("description", K::Markdown),
-    field("url", K::Text),
+    field("url", K::Url),
     field("contact", K::Text),
     field("identifier", K::Text),
-    field("logo_url", K::Text),
+    field("logo_url", K::Url),
     field("created_at", K::Timestamp),
     field("updated_at", K::Timestamp),
 ];
@@ -314,6 +321,36 @@ pub fn join_list<S: AsRef<str>>(items: &[S]) -> String {
     items.iter().map(|i| i.as_ref().replace('\\', "\\\\").replace(';', "\\;")).collect::<Vec<_>>().join("; ")
 }
 
+/// A web address that browsers open as a page (or, with `email`, a mail
+/// to write): never `javascript:`, `data:` or anything else a link could
+/// run.
+fn web_address(text: &str, email: bool) -> Result<String, &'static str> {
+    let expected = if email {
+        "a web address starting https:// or http://, or an email address"
+    } else {
+        "a web address starting https:// or http://"
+    };
+    let lower = text.to_ascii_lowercase();
+    let has_host = |rest: &str| rest.split(['/', '?', '#']).next().is_some_and(|host| !host.is_empty());
+    if let Some(rest) = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://")) {
+        return if has_host(rest) && !text.chars().any(char::is_whitespace) {
+            Ok(text.to_owned())
+        } else {
+            Err(expected)
+        };
+    }
+    if email {
+        let address = if lower.starts_with("mailto:") { &text[7..] } else { text };
+        let looks_like_email = address.split_once('@').is_some_and(|(who, host)| {
+            !who.is_empty() && host.contains('.') && !address.contains(|c: char| c.is_whitespace() || c == ':')
+        });
+        if looks_like_email {
+            return Ok(format!("mailto:{address}"));
+        }
+    }
+    Err(expected)
+}
+
 fn parse_bool(s: &str) -> Option<bool> {
     match s.trim().to_ascii_lowercase().as_str() {
         "true" | "yes" | "y" | "1" => Some(true),
@@ -328,6 +365,26 @@ fn normalise_value(spec: &FieldSpec, value: &Value, resolver: &dyn Resolver) -> 
     Ok(match spec.kind {
         K::Timestamp => Value::Null,
         K::Text | K::Markdown => text(spec, value).map_err(one)?.map_or(Value::Null, Value::String),
+        K::Url | K::UrlOrEmail => match text(spec, value).map_err(one)? {
+            None => Value::Null,
+            Some(s) => Value::String(
+                web_address(&s, spec.kind == K::UrlOrEmail).map_err(|e| one(FieldError::new(name, &s, e)))?,
+            ),
+        },
+        K::Urls => {
+            let mut errors = Vec::new();
+            let mut out = Vec::new();
+            for item in items(spec, value).map_err(one)? {
+                match web_address(&item, false) {
+                    Ok(url) => out.push(Value::String(url)),
+                    Err(e) => errors.push(FieldError::new(name, &item, e)),
+                }
+            }
+            if !errors.is_empty() {
+                return Err(errors);
+            }
+            Value::Array(out)
+        }
         K::List => Value::from(items(spec, value).map_err(one)?),
         K::Id => match text(spec, value).map_err(one)? {
             None => Value::Null,

@@ -142,6 +142,13 @@ fn params(raw: Option<&str>, headers: &HeaderMap, body: &Bytes) -> Result<Params
     Ok(Params(map))
 }
 
+/// An error raised before an action ran (a body over the limit, a
+/// timeout), in CKAN's shape.
+pub fn error_response(path: &str, status: StatusCode, message: String) -> Response {
+    let action = path.rsplit('/').next().unwrap_or_default();
+    envelope(action, Err(ActionError { status, kind: "Bad request", message }))
+}
+
 fn envelope(action: &str, result: Result<Value, ActionError>) -> Response {
     let help = format!("/api/3/action/help_show?name={action}");
     match result {
@@ -227,6 +234,23 @@ pub async fn package_by_id(state: &AppState, id: &str) -> Result<Value, ActionEr
     Ok(package(&entry, org.as_ref(), &vocabularies))
 }
 
+/// Most records one list request returns; a client pages through more
+/// with `limit` and `offset`, so no request holds a whole national
+/// catalogue in memory.
+pub const LIST_MAX: usize = 1000;
+
+/// A list's `limit` (at most [`LIST_MAX`]) and `offset`.
+fn list_page(p: &Params, default: usize) -> Result<(usize, usize), ActionError> {
+    let natural = |name: &str| -> Result<Option<usize>, ActionError> {
+        match p.int(name)? {
+            Some(n) if n < 0 => Err(ActionError::validation(format!("{name}: Must be a natural number"))),
+            n => Ok(n.map(|n| usize::try_from(n).unwrap_or(usize::MAX))),
+        }
+    };
+    let limit = natural("limit")?.unwrap_or(default).min(LIST_MAX);
+    Ok((limit, natural("offset")?.unwrap_or(0)))
+}
+
 async fn run(state: &AppState, action: &str, p: &Params) -> Result<Value, ActionError> {
     match action {
         "status_show" => Ok(json!({
@@ -239,26 +263,18 @@ async fn run(state: &AppState, action: &str, p: &Params) -> Result<Value, Action
         })),
         "site_read" => Ok(json!(true)),
         "package_list" => {
-            let limit = p.int("limit")?.unwrap_or(i64::MAX).max(0) as usize;
-            let offset = p.int("offset")?.unwrap_or(0).max(0) as usize;
+            let (limit, offset) = list_page(p, LIST_MAX)?;
             let mut names = state.store.entry_slugs().await?;
             names.sort();
             Ok(json!(names.into_iter().skip(offset).take(limit).collect::<Vec<_>>()))
         }
         "current_package_list_with_resources" => {
-            let limit = p.int("limit")?.unwrap_or(i64::MAX).max(0) as usize;
-            let offset = p.int("offset")?.unwrap_or(0).max(0) as usize;
+            let (limit, offset) = list_page(p, 100)?;
             let vocabularies = state.store.vocabularies().await?;
             let orgs = organisations(state).await?;
-            let mut entries = state.store.entries().await?;
-            entries.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then_with(|| a.slug.cmp(&b.slug)));
+            let entries = state.store.entries_updated(limit as i64, i64::try_from(offset).unwrap_or(i64::MAX)).await?;
             Ok(Value::from(
-                entries
-                    .iter()
-                    .skip(offset)
-                    .take(limit)
-                    .map(|e| package(e, orgs.get(e.owner.as_str()), &vocabularies))
-                    .collect::<Vec<_>>(),
+                entries.iter().map(|e| package(e, orgs.get(e.owner.as_str()), &vocabularies)).collect::<Vec<_>>(),
             ))
         }
         "package_show" => {
@@ -280,7 +296,9 @@ async fn run(state: &AppState, action: &str, p: &Params) -> Result<Value, Action
         "package_search" => package_search(state, p).await,
         "organization_list" => {
             let all_fields = p.bool("all_fields")?.unwrap_or(false);
-            let orgs = state.store.organisations().await?;
+            let (limit, offset) = list_page(p, LIST_MAX)?;
+            let orgs: Vec<Organisation> =
+                state.store.organisations().await?.into_iter().skip(offset).take(limit).collect();
             if all_fields {
                 let counts = state.search.with_index(|index| {
                     let mut counts: HashMap<String, usize> = HashMap::new();
@@ -340,16 +358,17 @@ async fn run(state: &AppState, action: &str, p: &Params) -> Result<Value, Action
             if let Some(q) = query {
                 tags.retain(|t| t.to_lowercase().contains(&q));
             }
-            Ok(json!(tags))
+            let (limit, offset) = list_page(p, LIST_MAX)?;
+            Ok(json!(tags.into_iter().skip(offset).take(limit).collect::<Vec<_>>()))
         }
         "license_list" => {
-            let mut licences: Vec<String> =
-                state.store.entries().await?.into_iter().filter_map(|e| e.licence).collect();
-            licences.sort();
-            licences.dedup();
+            let (limit, offset) = list_page(p, LIST_MAX)?;
+            let licences = state.store.licences().await?;
             Ok(Value::from(
                 licences
                     .into_iter()
+                    .skip(offset)
+                    .take(limit)
                     .map(|l| json!({"id": l, "title": l, "status": "active", "url": ""}))
                     .collect::<Vec<_>>(),
             ))

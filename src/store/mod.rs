@@ -317,6 +317,32 @@ impl Store {
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
+    /// Every licence entries name, once each, in order.
+    pub async fn licences(&self) -> anyhow::Result<Vec<String>> {
+        let licence = match self.backend {
+            Backend::Sqlite => "json_extract(document, '$.licence')",
+            Backend::Postgres => "(document::json ->> 'licence')",
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT DISTINCT {licence} AS licence FROM entries WHERE {licence} IS NOT NULL ORDER BY licence"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// A page of entries, most recently updated first (then by slug).
+    pub async fn entries_updated(&self, limit: i64, offset: i64) -> anyhow::Result<Vec<Entry>> {
+        let rows = sqlx::query(
+            "SELECT document, created_at, updated_at FROM entries ORDER BY updated_at DESC, slug LIMIT $1 OFFSET $2",
+        )
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(entry_from_row).collect()
+    }
+
     pub async fn entry_slugs(&self) -> anyhow::Result<Vec<String>> {
         let rows = sqlx::query("SELECT slug FROM entries").fetch_all(&self.pool).await?;
         Ok(rows.iter().map(|r| r.get(0)).collect())

@@ -243,6 +243,17 @@ pub fn html<T: Template>(page: &T) -> Response {
     }
 }
 
+/// An error raised before a page's handler ran (a form over the size
+/// limit, an address that is not text, a timeout), as a page.
+pub fn error_page(status: StatusCode, message: String) -> Response {
+    let page = if status.is_server_error() {
+        view::ErrorPage::internal()
+    } else {
+        view::ErrorPage::bad_request(vec![message])
+    };
+    (status, html(&page)).into_response()
+}
+
 /// The not-found page, for addresses outside the APIs.
 pub async fn not_found() -> Response {
     WebError::NotFound.into_response()
