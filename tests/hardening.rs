@@ -443,3 +443,34 @@ async fn ckan_lists_return_at_most_a_thousand_records_a_request_and_page_with_li
     assert_eq!((status, &body["error"]["__type"]), (409, &json!("Validation Error")), "{body}");
     s.stop().await;
 }
+
+// 8. The audit log could be flooded anonymously.
+
+on_both_stores!(a_flood_of_refused_sign_ins_is_one_audit_row_with_a_count, |backend| async move {
+    let ts = TestStore::new(backend).await;
+    let s = TestServer::start(ts).await;
+    let client = reqwest::Client::new();
+    for i in 0..200 {
+        let r = client
+            .post(s.url("/sign-in"))
+            .form(&[("email", format!("flood{i}@example.org")), ("password", "whatever it is".into())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+    }
+    let events = s.test_store.store.audit_events(Some("sign-in-refused"), None, 1000).await.unwrap();
+    assert_eq!(events.len(), 1, "{events:#?}");
+    assert_eq!(events[0].repeats, 200);
+    assert_eq!(events[0].address.as_deref(), Some("127.0.0.1"));
+
+    // Anonymous API writes to ever-changing addresses are counted alike.
+    for i in 0..50 {
+        let r = client.put(s.url(&format!("/api/v1/standards/x{i}"))).json(&json!({})).send().await.unwrap();
+        assert_eq!(r.status(), 401);
+    }
+    let refused = s.test_store.store.audit_events(Some("permission-refused"), None, 1000).await.unwrap();
+    assert_eq!(refused.iter().map(|e| e.repeats).sum::<i64>(), 50);
+    assert_eq!(refused.len(), 1, "{refused:#?}");
+    s.stop().await;
+});

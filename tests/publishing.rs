@@ -473,7 +473,7 @@ on_both_stores!(the_audit_log_holds_every_change_beside_sign_ins_and_refusals, |
         .text()
         .await
         .unwrap();
-    assert!(csv.starts_with("seq,at,actor,event,outcome,detail,address,source\n"), "{csv}");
-    assert!(csv.contains("entry about-me: summary,,change"), "{csv}");
+    assert!(csv.starts_with("seq,at,actor,event,outcome,detail,address,source,repeats\n"), "{csv}");
+    assert!(csv.contains("entry about-me: summary,,change,1\n"), "{csv}");
     s.stop().await;
 });

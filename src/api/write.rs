@@ -587,11 +587,11 @@ pub async fn audit(
 /// The audit log as a CSV download, for the API and the audit page alike.
 pub fn audit_csv(events: &[crate::store::AuditEvent]) -> anyhow::Result<Response> {
     let mut out = crate::export::csv_writer::CsvWriter::new(Vec::new());
-    out.row(["seq", "at", "actor", "event", "outcome", "detail", "address", "source"])?;
+    out.row(["seq", "at", "actor", "event", "outcome", "detail", "address", "source", "repeats"])?;
     for e in events {
-        let seq = e.seq.to_string();
+        let (seq, repeats) = (e.seq.to_string(), e.repeats.to_string());
         let address = e.address.as_deref().unwrap_or("");
-        out.row([seq.as_str(), &e.at, &e.actor, &e.event, &e.outcome, &e.detail, address, e.source])?;
+        out.row([seq.as_str(), &e.at, &e.actor, &e.event, &e.outcome, &e.detail, address, e.source, &repeats])?;
     }
     let bytes = out.finish()?;
     Ok((

@@ -66,6 +66,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("migrations/0006_uploads.sql")),
     (7, include_str!("migrations/0007_revision_base.sql")),
     (8, include_str!("migrations/0008_password_links.sql")),
+    (9, include_str!("migrations/0009_audit_repeats.sql")),
 ];
 
 impl Store {

@@ -216,6 +216,9 @@ pub struct AuditEvent {
     pub outcome: String,
     pub detail: String,
     pub address: Option<String>,
+    /// How many times it happened: refusals repeated within a minute are
+    /// counted on one row.
+    pub repeats: i64,
 }
 
 impl Store {
@@ -460,8 +463,32 @@ impl Store {
         detail: &str,
         address: Option<&str>,
     ) -> anyhow::Result<()> {
+        let at = now();
+        if outcome == "refused" {
+            // Refusals of one kind from one address (or, without one, of
+            // one signed-in person's request, or of anyone anonymous)
+            // within a minute of the row's first are counted on that row:
+            // the text an anonymous caller sends (an email typed, a path)
+            // cannot make a row of its own each time.
+            let counted = sqlx::query(
+                "UPDATE audit SET repeats = repeats + 1 WHERE seq = (SELECT MAX(seq) FROM audit WHERE event = $1 \
+                 AND outcome = 'refused' AND at >= $5 AND CASE WHEN $4 <> '' THEN address = $4 \
+                 WHEN $2 = '-' THEN address IS NULL AND actor = '-' \
+                 ELSE address IS NULL AND actor = $2 AND detail = $3 END)",
+            )
+            .bind(event)
+            .bind(actor)
+            .bind(detail)
+            .bind(address.unwrap_or(""))
+            .bind((at - Duration::minutes(1)).to_rfc3339())
+            .execute(&self.pool)
+            .await?;
+            if counted.rows_affected() > 0 {
+                return Ok(());
+            }
+        }
         sqlx::query("INSERT INTO audit (at, actor, event, outcome, detail, address) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(now().to_rfc3339())
+            .bind(at.to_rfc3339())
             .bind(actor)
             .bind(event)
             .bind(outcome)
@@ -484,7 +511,7 @@ impl Store {
         let event = event.unwrap_or("");
         let actor = actor.unwrap_or("");
         let rows = sqlx::query(
-            "SELECT seq, at, actor, event, outcome, detail, address FROM audit \
+            "SELECT seq, at, actor, event, outcome, detail, address, repeats FROM audit \
              WHERE ($1 = '' OR event = $1) AND ($2 = '' OR actor = $2) ORDER BY seq DESC LIMIT $3",
         )
         .bind(event)
@@ -503,6 +530,7 @@ impl Store {
                 outcome: r.get(4),
                 detail: r.get(5),
                 address: r.get(6),
+                repeats: r.get(7),
             })
             .collect();
         if event.is_empty() || event == "change" {
@@ -525,6 +553,7 @@ impl Store {
                     event: "change".into(),
                     outcome: c.action,
                     address: None,
+                    repeats: 1,
                 });
             }
             events.sort_by(|a, b| b.at.cmp(&a.at).then(b.seq.cmp(&a.seq)));

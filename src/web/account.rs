@@ -185,13 +185,15 @@ pub async fn sign_in(
     let email = field(&form, "email").trim().to_lowercase();
     let address = peer.ip().to_string();
     let expected = cookie(&headers, SIGN_IN_COOKIE).unwrap_or_default();
+    // The allowance counts every attempt, forged ones too, before anything is written.
+    let allowed = state.site.attempts.allow(peer.ip());
     if expected.is_empty() || !constant_time_eq(&expected, &field(&form, "csrf")) {
         state.store.audit(&email, "sign-in-refused", "refused", "no valid CSRF token", Some(&address)).await?;
         return Err(WebError::Forbidden(
             "The sign-in form has expired. Go back, reload the page and try again.".into(),
         ));
     }
-    if !state.site.attempts.allow(peer.ip()) {
+    if !allowed {
         state
             .store
             .audit(&email, "sign-in-refused", "refused", "too many attempts from this address", Some(&address))
