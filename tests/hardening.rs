@@ -474,3 +474,125 @@ on_both_stores!(a_flood_of_refused_sign_ins_is_one_audit_row_with_a_count, |back
     assert_eq!(refused.len(), 1, "{refused:#?}");
     s.stop().await;
 });
+
+// 7. A PostgreSQL outage made every page a slow 500.
+
+/// A TCP relay to PostgreSQL that can be cut (every connection dropped,
+/// new ones refused) and restored, standing in for a database outage.
+struct Relay {
+    port: u16,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Relay {
+    async fn start(target: String) -> Relay {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let generation = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (up2, generation2) = (up.clone(), generation.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else { return };
+                if !up2.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let born = generation2.load(Ordering::SeqCst);
+                let (target, generation) = (target.clone(), generation2.clone());
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect(&target).await else { return };
+                    let copy = tokio::io::copy_bidirectional(&mut client, &mut server);
+                    let cut = async {
+                        while generation.load(Ordering::SeqCst) == born {
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                        }
+                    };
+                    tokio::select! { _ = copy => {}, () = cut => {} }
+                });
+            }
+        });
+        Relay { port, up, generation }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn through_a_database_outage_searches_answer_from_memory_and_the_rest_fail_fast_then_recover() {
+    let ts = TestStore::new(Backend::Postgres).await;
+    load(&ts.store, &small_catalogue()).await;
+    // The same schema, reached through the relay.
+    let relay = Relay::start("127.0.0.1:5432".into()).await;
+    let admin = common::postgres_url();
+    let through = ts.url.replacen("127.0.0.1:5432", &format!("127.0.0.1:{}", relay.port), 1);
+    assert_ne!(through, ts.url, "the test database is at 127.0.0.1:5432 ({admin})");
+    let store = std::sync::Arc::new(standards::store::Store::open(&through).await.unwrap());
+    let state = standards::api::AppState::new(store).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(standards::server::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
+    let fetch = |path: &'static str| {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            let started = std::time::Instant::now();
+            let r = client.get(format!("{base}{path}")).send().await.unwrap();
+            let status = r.status().as_u16();
+            let retry = r.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+            let kind = r.headers()["content-type"].to_str().unwrap().to_owned();
+            (status, started.elapsed(), retry, kind)
+        }
+    };
+    // Warm: every page once while the database is there.
+    for path in ["/search?q=snomed", "/api/v1/search?q=snomed", "/standards/snomed-ct", "/readyz"] {
+        assert_eq!(fetch(path).await.0, 200, "{path}");
+    }
+
+    relay.cut();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    for path in ["/search?q=snomed", "/api/v1/search?q=snomed"] {
+        let (status, took, _, _) = fetch(path).await;
+        assert_eq!(status, 200, "{path} answers from memory");
+        assert!(took < Duration::from_millis(500), "{path} took {took:?}");
+    }
+    for (path, kind) in [
+        ("/standards/snomed-ct", "text/html"),
+        ("/api/v1/standards/snomed-ct", "application/problem+json"),
+        ("/api/3/action/package_show?id=snomed-ct", "application/json"),
+        ("/readyz", "application/problem+json"),
+    ] {
+        let (status, took, retry, content_type) = fetch(path).await;
+        assert_eq!(status, 503, "{path}");
+        assert!(took < Duration::from_millis(1500), "{path} took {took:?}");
+        assert!(content_type.starts_with(kind), "{path}: {content_type}");
+        if path != "/readyz" {
+            assert_eq!(retry.as_deref(), Some("5"), "{path}");
+        }
+    }
+
+    relay.restore();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        if fetch("/standards/snomed-ct").await.0 == 200 && fetch("/readyz").await.0 == 200 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "recovers by itself");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    ts.finish().await;
+}

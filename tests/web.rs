@@ -350,6 +350,9 @@ async fn guides_and_glossary_are_content_that_imports_change() {
                      {"slug": "api", "term": "API", "aliases": ["application programming interface"], "definition": "A way for systems to talk."}]
     });
     load(&s.test_store.store, &update).await;
+    // Written as another process would write it: pages follow the changes
+    // log, as the server's follower does every second.
+    s.state.after_write().await.unwrap();
     let html = page(&s, "/guides/a-new-guide").await;
     assert!(html.contains("<h2>First</h2>") && html.contains("href=\"/standards/snomed-ct\""));
     assert!(!html.contains("<script>x()") && !html.contains("javascript:x"), "Markdown is sanitised");

@@ -13,7 +13,8 @@ pub async fn healthz() -> Json<serde_json::Value> {
 
 /// The store answers, so requests can be served.
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    match state.store.ping().await {
+    let ping = tokio::time::timeout(std::time::Duration::from_secs(1), state.store.ping()).await;
+    match ping.unwrap_or_else(|_| Err(anyhow::anyhow!("no answer within a second"))) {
         Ok(()) => Json(json!({"status": "ready", "store": state.store.backend().name()})).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "store not reachable");

@@ -51,6 +51,16 @@ impl Problem {
         }
     }
 
+    /// The database cannot serve just now; answered with `Retry-After`.
+    pub fn unavailable() -> Problem {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Try again shortly",
+            "The directory's database is busy or out of reach just now. Nothing was changed; try again in a few seconds.",
+        )
+    }
+
     pub fn internal(detail: &str) -> Problem {
         tracing::error!(error = detail, "internal error");
         Problem::new(
@@ -88,6 +98,10 @@ impl From<crate::search::OverBudget> for Problem {
 
 impl From<anyhow::Error> for Problem {
     fn from(e: anyhow::Error) -> Self {
+        if crate::store::unavailable(&e) {
+            tracing::warn!(error = %format!("{e:#}"), "store unavailable");
+            return Problem::unavailable();
+        }
         Problem::internal(&format!("{e:#}"))
     }
 }
@@ -97,6 +111,9 @@ impl IntoResponse for Problem {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, Json(self)).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, "application/problem+json".parse().expect("valid"));
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(header::RETRY_AFTER, crate::store::RETRY_AFTER_SECONDS.into());
+        }
         response
     }
 }

@@ -33,9 +33,9 @@ pub fn parse_bool(value: &str) -> Result<bool, String> {
 /// endpoints (each reads its own `sort`).
 /// Vocabulary values are accepted as a term's slug or label.
 pub async fn entry_query(state: &AppState, params: &mut Params) -> Result<EntryQuery, Problem> {
-    let vocabularies = state.store.vocabularies().await?;
-    let organisations = state.store.organisations().await?;
-    let vocabularies = &vocabularies;
+    // From memory, so searching works through a database outage.
+    let data = state.site.data(&state.store, state.search.seq()).await?;
+    let (vocabularies, organisations) = (&data.vocabularies, &data.organisations);
     let term = |vocabulary: Vocabulary| move |v: &str| vocabularies.resolve(vocabulary, v);
     let query = EntryQuery {
         care_settings: params.each("care_setting", term(Vocabulary::CareSetting)),

@@ -54,6 +54,15 @@ impl From<crate::store::WriteError> for ActionError {
 
 impl From<anyhow::Error> for ActionError {
     fn from(e: anyhow::Error) -> Self {
+        if crate::store::unavailable(&e) {
+            tracing::warn!(error = %format!("{e:#}"), "store unavailable");
+            return ActionError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                kind: "Service Unavailable",
+                message: "The directory's database is busy or out of reach just now; try again in a few seconds."
+                    .into(),
+            };
+        }
         tracing::error!(error = %format!("{e:#}"), "CKAN action failed");
         ActionError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
@@ -153,11 +162,17 @@ fn envelope(action: &str, result: Result<Value, ActionError>) -> Response {
     let help = format!("/api/3/action/help_show?name={action}");
     match result {
         Ok(result) => axum::Json(json!({"help": help, "success": true, "result": result})).into_response(),
-        Err(e) => (
-            e.status,
-            axum::Json(json!({"help": help, "success": false, "error": {"__type": e.kind, "message": e.message}})),
-        )
-            .into_response(),
+        Err(e) => {
+            let mut response = (
+                e.status,
+                axum::Json(json!({"help": help, "success": false, "error": {"__type": e.kind, "message": e.message}})),
+            )
+                .into_response();
+            if e.status == StatusCode::SERVICE_UNAVAILABLE {
+                response.headers_mut().insert(header::RETRY_AFTER, crate::store::RETRY_AFTER_SECONDS.into());
+            }
+            response
+        }
     }
 }
 

@@ -103,6 +103,9 @@ pub struct Search {
     pub analytics: Analytics,
     /// Steps one request's search may take (`standards serve --search-budget`).
     budget_steps: std::sync::atomic::AtomicU64,
+    /// The changes log position the index has reached, readable without
+    /// waiting on the follower.
+    seq: std::sync::atomic::AtomicI64,
 }
 
 fn selected(filters: &EntryQuery) -> [Vec<String>; 8] {
@@ -131,12 +134,19 @@ impl Search {
             last_seq: tokio::sync::Mutex::new(seq),
             analytics: Analytics::default(),
             budget_steps: std::sync::atomic::AtomicU64::new(budget::SEARCH_STEPS),
+            seq: std::sync::atomic::AtomicI64::new(seq),
         })
     }
 
     /// Sets how many steps one request's search may take.
     pub fn set_budget(&self, steps: u64) {
         self.budget_steps.store(steps, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The changes log position the index reflects: what every page and
+    /// answer built from memory is current as of.
+    pub fn seq(&self) -> i64 {
+        self.seq.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// A fresh budget for one request.
@@ -168,6 +178,7 @@ impl Search {
                 *self.index.write().expect("index lock") = rebuilt;
                 applied += changes.len();
                 *last = seq;
+                self.seq.store(seq, std::sync::atomic::Ordering::Release);
                 continue;
             }
             let vocabularies = store.vocabularies().await?;
@@ -198,6 +209,7 @@ impl Search {
             index.refresh();
             applied += changes.len();
             *last = newest;
+            self.seq.store(newest, std::sync::atomic::Ordering::Release);
         }
         Ok(applied)
     }

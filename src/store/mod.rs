@@ -34,6 +34,28 @@ pub use query::{EntryQuery, EntrySort};
 pub use uploads::Upload;
 pub use write::{Action, ChangeSet, Summary, WriteError};
 
+/// Whether an error means the database cannot serve just now (it cannot
+/// be reached, it is shutting down, or another writer holds it for longer
+/// than a write waits), as opposed to a fault: such a request can be tried
+/// again shortly and is answered 503 with `Retry-After`, never 500.
+pub fn unavailable(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| match cause.downcast_ref::<sqlx::Error>() {
+        Some(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_)) => true,
+        Some(sqlx::Error::WorkerCrashed) => true,
+        Some(sqlx::Error::Database(db)) => {
+            let code = db.code().unwrap_or_default();
+            // SQLite: busy, locked. PostgreSQL: connection failures (08…),
+            // shutting down or starting up (57P01–57P03), too many connections.
+            matches!(code.as_ref(), "5" | "6" | "517" | "261" | "262" | "53300" | "57P01" | "57P02" | "57P03")
+                || code.starts_with("08")
+        }
+        _ => cause.downcast_ref::<std::io::Error>().is_some(),
+    })
+}
+
+/// How long a client should wait before trying again after a 503.
+pub const RETRY_AFTER_SECONDS: u32 = 5;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -56,6 +78,16 @@ pub struct Store {
     /// and it keeps the changes log in commit order.
     write_lock: tokio::sync::Mutex<()>,
 }
+
+/// How long a request waits for a database connection. Connections are
+/// held for milliseconds, so a longer wait means the database is out of
+/// reach: the request fails fast (503) rather than holding its worker.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How long a write waits for SQLite's write lock when another process
+/// (a command-line import, say) holds it. Imports hold it briefly
+/// (BENCHMARKS.md), so a write waits its turn.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 30_000;
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_catalogue.sql")),
@@ -90,12 +122,15 @@ impl Store {
         };
         let options = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 10 })
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
                         conn.execute(
-                            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
+                            format!(
+                                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA synchronous = NORMAL;"
+                            )
+                            .as_str(),
                         )
                         .await?;
                     }

@@ -465,14 +465,14 @@ impl Store {
     ) -> anyhow::Result<()> {
         let at = now();
         if outcome == "refused" {
-            // Refusals of one kind from one address (or, without one, of
-            // one signed-in person's request, or of anyone anonymous)
+            // Refusals of one kind and reason from one address (or, without
+            // one, of one signed-in person's request, or of anyone anonymous)
             // within a minute of the row's first are counted on that row:
             // the text an anonymous caller sends (an email typed, a path)
             // cannot make a row of its own each time.
             let counted = sqlx::query(
                 "UPDATE audit SET repeats = repeats + 1 WHERE seq = (SELECT MAX(seq) FROM audit WHERE event = $1 \
-                 AND outcome = 'refused' AND at >= $5 AND CASE WHEN $4 <> '' THEN address = $4 \
+                 AND outcome = 'refused' AND at >= $5 AND CASE WHEN $4 <> '' THEN address = $4 AND detail = $3 \
                  WHEN $2 = '-' THEN address IS NULL AND actor = '-' \
                  ELSE address IS NULL AND actor = $2 AND detail = $3 END)",
             )

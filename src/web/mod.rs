@@ -73,14 +73,30 @@ impl Site {
         }
     }
 
-    /// The site data, reloaded first if anything changed since it was read.
-    pub async fn data(&self, store: &Store) -> anyhow::Result<Arc<SiteData>> {
-        let seq = store.last_change_seq().await?;
-        if let Some(data) = self.data.read().expect("site lock").as_ref()
-            && data.seq == seq
+    /// The site data as of change `seq` (the position in the changes log
+    /// the search index has reached, held in memory), reloaded first when
+    /// it is older. When the store cannot be read the data already held is
+    /// used, so pages built from it keep working through a database outage.
+    pub async fn data(&self, store: &Store, seq: i64) -> anyhow::Result<Arc<SiteData>> {
+        let held = self.data.read().expect("site lock").clone();
+        if let Some(data) = &held
+            && data.seq >= seq
         {
             return Ok(data.clone());
         }
+        match self.load(store, seq).await {
+            Ok(data) => Ok(data),
+            Err(e) => match held {
+                Some(data) => {
+                    tracing::warn!(error = %format!("{e:#}"), "site data could not be reloaded; using what was read before");
+                    Ok(data)
+                }
+                None => Err(e),
+            },
+        }
+    }
+
+    async fn load(&self, store: &Store, seq: i64) -> anyhow::Result<Arc<SiteData>> {
         let organisations = store.organisations().await?;
         let glossary = store.glossary().await?;
         let data = Arc::new(SiteData {
@@ -168,11 +184,17 @@ pub enum WebError {
     /// Signing in is needed: go to the sign-in page.
     SignInNeeded,
     BadRequest(Vec<String>),
+    /// The database is busy or out of reach: try again shortly.
+    Unavailable,
     Internal(anyhow::Error),
 }
 
 impl From<anyhow::Error> for WebError {
     fn from(e: anyhow::Error) -> Self {
+        if crate::store::unavailable(&e) {
+            tracing::warn!(error = %format!("{e:#}"), "store unavailable");
+            return WebError::Unavailable;
+        }
         WebError::Internal(e)
     }
 }
@@ -181,7 +203,7 @@ impl From<anyhow::Error> for WebError {
 impl From<crate::store::WriteError> for WebError {
     fn from(e: crate::store::WriteError) -> Self {
         match e {
-            crate::store::WriteError::Database(e) => WebError::Internal(e),
+            crate::store::WriteError::Database(e) => e.into(),
             e => WebError::BadRequest(vec![e.to_string()]),
         }
     }
@@ -202,6 +224,7 @@ impl From<crate::api::Problem> for WebError {
         match p.status {
             401 => WebError::SignInNeeded,
             403 => WebError::Forbidden(p.detail),
+            503 => WebError::Unavailable,
             500.. => WebError::Internal(anyhow::anyhow!(p.detail)),
             _ => WebError::BadRequest(vec![p.detail]),
         }
@@ -215,6 +238,12 @@ impl IntoResponse for WebError {
             WebError::Forbidden(why) => (StatusCode::FORBIDDEN, view::ErrorPage::forbidden(why)),
             WebError::SignInNeeded => return axum::response::Redirect::to("/sign-in").into_response(),
             WebError::BadRequest(problems) => (StatusCode::BAD_REQUEST, view::ErrorPage::bad_request(problems)),
+            WebError::Unavailable => {
+                let mut response =
+                    (StatusCode::SERVICE_UNAVAILABLE, html(&view::ErrorPage::unavailable())).into_response();
+                response.headers_mut().insert(header::RETRY_AFTER, crate::store::RETRY_AFTER_SECONDS.into());
+                return response;
+            }
             WebError::Internal(e) => {
                 tracing::error!(error = %format!("{e:#}"), "page failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, view::ErrorPage::internal())

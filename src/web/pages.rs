@@ -122,7 +122,7 @@ struct HomePage {
 }
 
 pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, WebError> {
-    let data = state.site.data(&state.store).await?;
+    let data = state.site.data(&state.store, state.search.seq()).await?;
     let base = state.site.base_url(&headers);
     let request = SearchRequest { sort: SearchSort::Updated, page: 1, per_page: 6, ..SearchRequest::default() };
     let recent_slugs: Vec<String> =
@@ -302,7 +302,7 @@ pub async fn entry(
         return Err(WebError::NotFound);
     }
     let Some(e) = state.store.entry(&slug).await? else { return Err(WebError::NotFound) };
-    let data = state.site.data(&state.store).await?;
+    let data = state.site.data(&state.store, state.search.seq()).await?;
     let base = state.site.base_url(&headers);
     let summary = e.summary.clone().unwrap_or_default();
     let description = e.description.clone().unwrap_or_default();
@@ -458,7 +458,7 @@ struct OrganisationsPage {
 }
 
 pub async fn organisations(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, WebError> {
-    let data = state.site.data(&state.store).await?;
+    let data = state.site.data(&state.store, state.search.seq()).await?;
     let base = state.site.base_url(&headers);
     let organisations = data
         .organisations
@@ -496,7 +496,7 @@ pub async fn organisation(
     Path(slug): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    let data = state.site.data(&state.store).await?;
+    let data = state.site.data(&state.store, state.search.seq()).await?;
     let Some(o) = data.organisation(&slug).cloned() else { return Err(WebError::NotFound) };
     let base = state.site.base_url(&headers);
     let items = items_with(&state, &data, Facet::Owner, &slug);
@@ -548,7 +548,7 @@ fn vocabulary_parts(vocabulary: Vocabulary) -> (Facet, &'static str, &'static st
 }
 
 async fn terms_page(state: AppState, headers: HeaderMap, vocabulary: Vocabulary) -> Result<Response, WebError> {
-    let data = state.site.data(&state.store).await?;
+    let data = state.site.data(&state.store, state.search.seq()).await?;
     let base = state.site.base_url(&headers);
     let (facet, path, heading, intro, section) = vocabulary_parts(vocabulary);
     let terms = term_counts(&state, &data, vocabulary, facet);
@@ -594,7 +594,7 @@ async fn term_page(
     headers: HeaderMap,
     vocabulary: Vocabulary,
 ) -> Result<Response, WebError> {
-    let data = state.site.data(&state.store).await?;
+    let data = state.site.data(&state.store, state.search.seq()).await?;
     let Some(term) = data.vocabularies.term(vocabulary, &slug).cloned() else { return Err(WebError::NotFound) };
     let base = state.site.base_url(&headers);
     let (facet, path, section_label, _, section) = vocabulary_parts(vocabulary);
@@ -725,7 +725,7 @@ pub async fn roadmap(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    let data = state.site.data(&state.store).await?;
+    let data = state.site.data(&state.store, state.search.seq()).await?;
     let base = state.site.base_url(&headers);
     let mut problems = Vec::new();
     let mut sort = ROADMAP_SORTS[1];
@@ -796,7 +796,7 @@ struct GuidesPage {
 }
 
 pub async fn guides(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, WebError> {
-    let data = state.site.data(&state.store).await?;
+    let data = state.site.data(&state.store, state.search.seq()).await?;
     let base = state.site.base_url(&headers);
     let l = Layout::new(
         &base,
@@ -850,7 +850,7 @@ pub async fn guide(
     Path(slug): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    let data = state.site.data(&state.store).await?;
+    let data = state.site.data(&state.store, state.search.seq()).await?;
     let Some(page) = data.guides.iter().find(|g| g.slug.as_str() == slug).cloned() else {
         return Err(WebError::NotFound);
     };
@@ -864,7 +864,7 @@ pub async fn site_page(
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    let data = state.site.data(&state.store).await?;
+    let data = state.site.data(&state.store, state.search.seq()).await?;
     let slug = uri.path().trim_start_matches('/');
     let Some(page) = data.pages.iter().find(|p| p.slug.as_str() == slug).cloned() else {
         return Err(WebError::NotFound);
@@ -880,7 +880,7 @@ struct GlossaryPage {
 }
 
 pub async fn glossary(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, WebError> {
-    let data = state.site.data(&state.store).await?;
+    let data = state.site.data(&state.store, state.search.seq()).await?;
     let base = state.site.base_url(&headers);
     // (label, anchor, terms) by first letter; digits and symbols together.
     let mut letters: Vec<(String, String, Vec<GlossaryTerm>)> = Vec::new();
@@ -923,7 +923,7 @@ fn xml_escape(text: &str) -> String {
 }
 
 pub async fn sitemap(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, WebError> {
-    let data: Arc<SiteData> = state.site.data(&state.store).await?;
+    let data: Arc<SiteData> = state.site.data(&state.store, state.search.seq()).await?;
     let base = state.site.base_url(&headers);
     let mut urls: Vec<(String, Option<String>)> = Vec::new();
     for path in ["/", "/search", "/care-settings", "/topics", "/organisations", "/roadmap", "/guides", "/glossary"] {

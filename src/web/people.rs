@@ -281,7 +281,7 @@ impl Shown {
 }
 
 async fn shown(state: &AppState, p: &Person) -> anyhow::Result<Shown> {
-    let data = state.site.data(&state.store).await?;
+    let data = state.site.data(&state.store, state.search.seq()).await?;
     let org = p.user.organisation.as_deref().unwrap_or("");
     Ok(Shown::of(p, data.organisation_name(org)))
 }
@@ -299,7 +299,7 @@ async fn list(
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     administrator(&state, &session, "GET /admin/people").await?;
-    let data = state.site.data(&state.store).await?;
+    let data = state.site.data(&state.store, state.search.seq()).await?;
     let people = state
         .store
         .people()
@@ -325,7 +325,7 @@ async fn role_fields(state: &AppState, role: &str, organisation: &str) -> anyhow
         .iter()
         .map(|(r, hint)| Choice { value: r.as_str().into(), label: role_label(*r).into(), hint: (*hint).into() })
         .collect();
-    let data = state.site.data(&state.store).await?;
+    let data = state.site.data(&state.store, state.search.seq()).await?;
     let organisations = std::iter::once(Choice { value: String::new(), label: "None".into(), hint: String::new() })
         .chain(data.organisations.iter().map(|o| Choice {
             value: o.slug.to_string(),

@@ -110,7 +110,7 @@ async fn account(
             .map(|t| format!("The API token {} was revoked. It no longer works.", t.name)),
         _ => None,
     };
-    let data = state.site.data(&state.store).await?;
+    let data = state.site.data(&state.store, state.search.seq()).await?;
     let organisation = who.organisation.as_deref().map(|o| data.organisation_name(o).to_owned());
     let l = layout(&headers, &state, "/account", "Your account", false).crumb("/dashboard", "Your dashboard");
     Ok(no_store(html(&AccountPage {

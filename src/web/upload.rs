@@ -476,7 +476,7 @@ fn entry_changes(existing: &HashMap<String, Entry>, entries: &[Entry]) -> (Vec<C
 async fn dry_run(state: &AppState, set: &ChangeSet, who: &Principal) -> Result<Summary, WebError> {
     match state.store.apply(set, &who.email, true, None).await {
         Ok(s) => Ok(s),
-        Err(WriteError::Database(e)) => Err(WebError::Internal(e)),
+        Err(WriteError::Database(e)) => Err(e.into()),
         Err(e) => Err(WebError::BadRequest(vec![e.to_string()])),
     }
 }
@@ -548,7 +548,7 @@ pub async fn confirm(
         Grant::Publish => {
             let summary = match state.store.apply(&plan.set, &who.email, false, None).await {
                 Ok(s) => s,
-                Err(WriteError::Database(e)) => return Err(WebError::Internal(e)),
+                Err(WriteError::Database(e)) => return Err(e.into()),
                 Err(e) => return Err(WebError::BadRequest(vec![e.to_string()])),
             };
             state.after_write().await?;

@@ -164,6 +164,17 @@ impl ErrorPage {
         page
     }
 
+    pub fn unavailable() -> ErrorPage {
+        ErrorPage::new(
+            "Sorry, the service is busy",
+            &[
+                "Try again in a few seconds.",
+                "Nothing you saved has been lost. Searching the directory may still work while this page does not.",
+            ],
+            Vec::new(),
+        )
+    }
+
     pub fn internal() -> ErrorPage {
         ErrorPage::new(
             "Sorry, there is a problem with the service",
