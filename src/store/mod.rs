@@ -6,6 +6,7 @@
 mod accounts;
 mod analytics;
 mod changes;
+mod entry_writes;
 mod publishing;
 mod query;
 mod uploads;

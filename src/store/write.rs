@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sqlx::{Any, Row, Transaction};
 
-use super::{Backend, Store, now};
+use super::{Backend, Store, entry_writes, now};
 use crate::catalogue::{Entry, GlossaryTerm, Organisation, Page, PageKind, Slug, Term, Vocabulary};
 
 /// A batch of writes applied together or not at all.
@@ -83,7 +83,7 @@ impl From<sqlx::Error> for WriteError {
     }
 }
 
-enum Outcome {
+pub(super) enum Outcome {
     Created,
     Updated,
     Unchanged,
@@ -100,8 +100,22 @@ impl Store {
         dry_run: bool,
         progress: Option<&(dyn Fn(usize) + Send + Sync)>,
     ) -> Result<Summary, WriteError> {
+        // The entries' writes are worked out before the write lock is
+        // taken (see `entry_writes`), so other writers wait only while
+        // rows are sent.
+        let prepared = {
+            let mut conn = self.pool.acquire().await?;
+            entry_writes::prepare(&mut conn, &set.entries, &set.organisations).await?
+        };
         let _guard = self.write_lock.lock().await;
         let mut tx = self.begin_write().await?;
+        let prepared = if prepared.still_holds(&mut tx).await? {
+            prepared
+        } else {
+            // Someone changed what the plan relies on meanwhile: work it
+            // out again, now that nobody else can write.
+            entry_writes::prepare(&mut tx, &set.entries, &set.organisations).await?
+        };
         let mut summary = Summary::default();
         let at = now().to_rfc3339();
         let mut log = ChangeLog { actor, at: &at, last_seq: None };
@@ -124,24 +138,15 @@ impl Store {
         }
         // Rows first, links second, so entries in one batch may link to
         // each other in any order.
-        let mut changed = Vec::new();
-        for entry in &set.entries {
-            let (outcome, id) = upsert_entry(&mut tx, &mut log, entry).await?;
-            match outcome {
+        for w in &prepared.writes {
+            match w.outcome {
                 Outcome::Created => summary.entries_created += 1,
                 Outcome::Updated => summary.entries_updated += 1,
                 Outcome::Unchanged => summary.entries_unchanged += 1,
             }
-            if !matches!(outcome, Outcome::Unchanged) {
-                changed.push((id, entry));
-            }
-            if let Some(progress) = progress {
-                progress(1);
-            }
         }
-        for (id, entry) in changed {
-            write_links(&mut tx, &id, entry).await?;
-        }
+        prepared.write(&mut tx, &mut log, progress).await?;
+        prepared.write_links(&mut tx).await?;
         for slug in &set.delete_entries {
             delete_entry(&mut tx, &mut log, slug).await?;
             summary.entries_deleted += 1;
@@ -212,6 +217,44 @@ pub(super) struct ChangeLog<'a> {
 impl<'a> ChangeLog<'a> {
     pub(super) fn new(actor: &'a str, at: &'a str) -> ChangeLog<'a> {
         ChangeLog { actor, at, last_seq: None }
+    }
+
+    pub(super) fn at(&self) -> &str {
+        self.at
+    }
+
+    /// Appends several rows in order, in as few statements as fit.
+    pub(super) async fn append_many(
+        &mut self,
+        tx: &mut Transaction<'_, Any>,
+        rows: &[(&str, &str, Action, Option<&Value>, Option<&Value>)],
+    ) -> Result<(), WriteError> {
+        for chunk in rows.chunks(400) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let b = i * 5;
+                    format!("(${}, ${}, ${}, $1, $2, ${}, ${})", b + 3, b + 4, b + 5, b + 6, b + 7)
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO changes (entity, entity_id, action, actor, at, before_doc, after_doc) VALUES {} RETURNING seq",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(self.actor).bind(self.at);
+            for (entity, id, action, before, after) in chunk {
+                q = q
+                    .bind(*entity)
+                    .bind(*id)
+                    .bind(action.as_str())
+                    .bind(before.map(Value::to_string))
+                    .bind(after.map(Value::to_string));
+            }
+            let seqs = q.fetch_all(&mut **tx).await?;
+            if let Some(max) = seqs.iter().map(|r| r.get::<i64, _>(0)).max() {
+                self.last_seq = Some(max);
+            }
+        }
+        Ok(())
     }
 
     pub(super) async fn append(
@@ -309,7 +352,7 @@ async fn upsert_term(
     }
 }
 
-fn document<T: Serialize>(record: &T) -> Value {
+pub(super) fn document<T: Serialize>(record: &T) -> Value {
     let mut value = serde_json::to_value(record).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut value {
         map.remove("created_at");
@@ -373,106 +416,6 @@ async fn write_organisation(
     .bind(at)
     .execute(&mut **tx)
     .await?;
-    Ok(())
-}
-
-async fn id_of(tx: &mut Transaction<'_, Any>, table: &str, slug: &str) -> Result<Option<String>, WriteError> {
-    let sql = format!("SELECT id FROM {table} WHERE slug = $1");
-    let row = sqlx::query(&sql).bind(slug).fetch_optional(&mut **tx).await?;
-    Ok(row.map(|r| r.get(0)))
-}
-
-async fn upsert_entry(
-    tx: &mut Transaction<'_, Any>,
-    log: &mut ChangeLog<'_>,
-    entry: &Entry,
-) -> Result<(Outcome, String), WriteError> {
-    let existing = sqlx::query("SELECT id, document FROM entries WHERE slug = $1")
-        .bind(entry.slug.as_str())
-        .fetch_optional(&mut **tx)
-        .await?;
-    let owner_id = id_of(tx, "organisations", entry.owner.as_str())
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("organisation `{}` does not exist", entry.owner))?;
-    let at = log.at.to_owned();
-    let (outcome, id, before) = match existing {
-        None => {
-            let id = entry.id.to_string();
-            if sqlx::query("SELECT 1 FROM entries WHERE id = $1").bind(&id).fetch_optional(&mut **tx).await?.is_some() {
-                return Err(WriteError::DuplicateId { slug: entry.slug.to_string(), id });
-            }
-            (Outcome::Created, id, None)
-        }
-        Some(row) => {
-            let id: String = row.get(0);
-            let before: Value = serde_json::from_str(&row.get::<String, _>(1)).context("entry document")?;
-            (Outcome::Updated, id, Some(before))
-        }
-    };
-    // The id is the entry's identity: an update keeps the stored one.
-    let mut entry = entry.clone();
-    entry.id = id.parse().context("entry id in the store")?;
-    let after = document(&entry);
-    if before.as_ref() == Some(&after) {
-        return Ok((Outcome::Unchanged, id));
-    }
-    let comply_by = entry.comply_by.map(|d| d.to_string());
-    // One statement for both: a new row gets its creation time, an existing
-    // one keeps it.
-    sqlx::query(
-        "INSERT INTO entries (id, slug, sort_title, entry_type, category, status, owner_id, mandated, comply_by, document, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
-         ON CONFLICT (id) DO UPDATE SET sort_title = excluded.sort_title, entry_type = excluded.entry_type, \
-         category = excluded.category, status = excluded.status, owner_id = excluded.owner_id, mandated = excluded.mandated, \
-         comply_by = excluded.comply_by, document = excluded.document, updated_at = excluded.updated_at",
-    )
-    .bind(&id)
-    .bind(entry.slug.as_str())
-    .bind(entry.title.to_lowercase())
-    .bind(entry.entry_type.as_str())
-    .bind(entry.category.as_str())
-    .bind(entry.status.slug())
-    .bind(&owner_id)
-    .bind(i64::from(entry.mandated))
-    .bind(comply_by)
-    .bind(after.to_string())
-    .bind(&at)
-    .execute(&mut **tx)
-    .await?;
-    if !matches!(outcome, Outcome::Created) {
-        sqlx::query("DELETE FROM entry_terms WHERE entry_id = $1").bind(&id).execute(&mut **tx).await?;
-    }
-    let terms = std::iter::once((Vocabulary::Category, &entry.category))
-        .chain(entry.care_settings.iter().map(|t| (Vocabulary::CareSetting, t)))
-        .chain(entry.topics.iter().map(|t| (Vocabulary::Topic, t)))
-        .chain(entry.technologies.iter().map(|t| (Vocabulary::Technology, t)));
-    for (vocabulary, term) in terms {
-        sqlx::query("INSERT INTO entry_terms (entry_id, vocabulary, term) VALUES ($1, $2, $3)")
-            .bind(&id)
-            .bind(vocabulary.key())
-            .bind(term.as_str())
-            .execute(&mut **tx)
-            .await
-            .with_context(|| format!("entry `{}`: unknown {} `{term}`", entry.slug, vocabulary.noun()))?;
-    }
-    let action = if before.is_some() { Action::Update } else { Action::Create };
-    log.append(tx, "entry", &id, action, before.as_ref(), Some(&after)).await?;
-    Ok((outcome, id))
-}
-
-async fn write_links(tx: &mut Transaction<'_, Any>, id: &str, entry: &Entry) -> Result<(), WriteError> {
-    sqlx::query("DELETE FROM entry_links WHERE entry_id = $1").bind(id).execute(&mut **tx).await?;
-    for (kind, target) in entry.links() {
-        let target_id = id_of(tx, "entries", target.as_str())
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("entry `{}`: {kind} names `{target}`, which does not exist", entry.slug))?;
-        sqlx::query("INSERT INTO entry_links (entry_id, kind, target_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-            .bind(id)
-            .bind(kind)
-            .bind(&target_id)
-            .execute(&mut **tx)
-            .await?;
-    }
     Ok(())
 }
 
