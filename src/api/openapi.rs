@@ -379,7 +379,32 @@ fn build() -> Value {
 /// The document, built once.
 pub fn document() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
-    DOC.get_or_init(build)
+    DOC.get_or_init(|| with_common_responses(build()))
+}
+
+/// Answers any operation can give, added wherever an operation does not
+/// describe them itself: a bad request (a malformed parameter or body), a
+/// body over the size limit, a search over its work budget, and the store
+/// busy or out of reach.
+fn with_common_responses(mut doc: Value) -> Value {
+    let common = [
+        ("400", "The request is malformed: a parameter, the address or the body"),
+        ("413", "The body is larger than 2 MB"),
+        ("422", "The request is well formed but cannot be answered as asked"),
+        ("503", "The store is busy or out of reach; try again after Retry-After seconds"),
+    ];
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut().filter_map(Value::as_object_mut) {
+            for operation in item.values_mut().filter_map(Value::as_object_mut) {
+                if let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) {
+                    for (code, description) in common {
+                        responses.entry(code).or_insert_with(|| problem_response(description));
+                    }
+                }
+            }
+        }
+    }
+    doc
 }
 
 pub async fn serve() -> impl IntoResponse {

@@ -331,24 +331,43 @@ fn web_address(text: &str, email: bool) -> Result<String, &'static str> {
         "a web address starting https:// or http://"
     };
     let lower = text.to_ascii_lowercase();
+    if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(expected);
+    }
     let has_host = |rest: &str| rest.split(['/', '?', '#']).next().is_some_and(|host| !host.is_empty());
     if let Some(rest) = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://")) {
-        return if has_host(rest) && !text.chars().any(char::is_whitespace) {
-            Ok(text.to_owned())
-        } else {
-            Err(expected)
-        };
+        return if has_host(rest) { Ok(uri_escaped(text)) } else { Err(expected) };
     }
     if email {
         let address = if lower.starts_with("mailto:") { &text[7..] } else { text };
-        let looks_like_email = address.split_once('@').is_some_and(|(who, host)| {
-            !who.is_empty() && host.contains('.') && !address.contains(|c: char| c.is_whitespace() || c == ':')
-        });
+        let looks_like_email = address
+            .split_once('@')
+            .is_some_and(|(who, host)| !who.is_empty() && host.contains('.') && !address.contains(':'));
         if looks_like_email {
-            return Ok(format!("mailto:{address}"));
+            return Ok(uri_escaped(&format!("mailto:{address}")));
         }
     }
     Err(expected)
+}
+
+/// An address with every character a URI may not hold as it stands
+/// (letters beyond ASCII, quotes, angle brackets, a `%` that starts no
+/// escape) percent-encoded, as browsers send it.
+fn uri_escaped(text: &str) -> String {
+    const KEPT: &str = "-._~:/?#[]@!$&'()*+,;=";
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    for (i, &b) in bytes.iter().enumerate() {
+        let starts_escape = b == b'%'
+            && bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+            && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit);
+        if b.is_ascii_alphanumeric() || KEPT.as_bytes().contains(&b) || starts_escape {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn parse_bool(s: &str) -> Option<bool> {
