@@ -596,3 +596,57 @@ async fn through_a_database_outage_searches_answer_from_memory_and_the_rest_fail
     server.await.unwrap().unwrap();
     ts.finish().await;
 }
+
+// 5. API writes failed with 500 while a command-line import ran on the
+// same SQLite store.
+
+#[tokio::test]
+async fn api_writes_wait_their_turn_while_a_command_line_import_writes_the_same_sqlite_store() {
+    let ts = TestStore::new(Backend::Sqlite).await;
+    let demo: standards::catalogue::Catalogue = serde_json::from_str(standards::demo::CATALOGUE).unwrap();
+    standards::demo::load(&ts.store).await.unwrap();
+    ts.store.add_user("editor@example.org", Role::Editor, None).await.unwrap();
+    let token = ts.store.create_token("editor@example.org", "test", None).await.unwrap().1;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.json");
+    let mut big = standards::synthetic::generate(&demo, 3_000);
+    big.entries.retain(|e| !demo.entries.iter().any(|d| d.slug == e.slug));
+    std::fs::write(&file, serde_json::to_string(&big).unwrap()).unwrap();
+    let s = TestServer::start(ts).await;
+
+    let mut import = std::process::Command::new(env!("CARGO_BIN_EXE_standards"))
+        .arg("import")
+        .arg(&file)
+        .args(["--database-url", &s.test_store.url])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
+    let mut statuses = Vec::new();
+    let mut i = 0;
+    loop {
+        let finished = import.try_wait().unwrap().is_some();
+        let r = client
+            .patch(s.url("/api/v1/standards/snomed-ct"))
+            .bearer_auth(&token)
+            .json(&json!({"summary": format!("Written during an import, {i}.")}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+        i += 1;
+        if finished {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let out = import.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(statuses.len() >= 2, "writes were sent while the import ran");
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let last = s.test_store.store.entry("snomed-ct").await.unwrap().unwrap();
+    assert_eq!(last.summary.as_deref(), Some(format!("Written during an import, {}.", i - 1).as_str()));
+    assert_eq!(s.test_store.store.entry_count().await.unwrap() as usize, demo.entries.len() + big.entries.len());
+    s.stop().await;
+}

@@ -13,6 +13,7 @@ use anyhow::Context;
 use serde_json::Value;
 use sqlx::{Any, AnyConnection, Row, Transaction};
 
+use super::Backend;
 use super::write::{Action, ChangeLog, Outcome, WriteError, document};
 use crate::catalogue::{Entry, Organisation, Vocabulary};
 
@@ -42,9 +43,51 @@ pub(super) struct PreparedEntries {
     relies_on: HashSet<String>,
 }
 
-/// Rows per statement: well under SQLite's and PostgreSQL's limits on
-/// bound values.
+/// Values per `IN (...)` list: well under SQLite's and PostgreSQL's limits
+/// on bound values.
 const BATCH: usize = 400;
+
+/// Rows sent in one statement as one JSON array (binding thousands of
+/// values one by one costs more than the database's own work).
+const JSON_BATCH: usize = 2000;
+
+/// `SELECT` of the columns of each row of a JSON array of arrays bound as
+/// `$1`, in array order; `integers` are the columns that are numbers.
+fn json_rows(backend: Backend, columns: usize, integers: &[usize]) -> String {
+    let cells: Vec<String> = (0..columns)
+        .map(|i| match backend {
+            Backend::Sqlite => format!("value ->> {i}"),
+            Backend::Postgres if integers.contains(&i) => format!("(x ->> {i})::bigint"),
+            Backend::Postgres => format!("x ->> {i}"),
+        })
+        .collect();
+    match backend {
+        Backend::Sqlite => format!("SELECT {} FROM json_each($1) WHERE true ORDER BY key", cells.join(", ")),
+        Backend::Postgres => format!(
+            "SELECT {} FROM json_array_elements($1::json) WITH ORDINALITY AS t(x, n) WHERE true ORDER BY n",
+            cells.join(", ")
+        ),
+    }
+}
+
+/// Inserts rows (each a JSON array of its column values) in batches.
+pub(super) async fn insert_json_rows(
+    tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    insert: &str,
+    tail: &str,
+    integers: &[usize],
+    rows: &[Value],
+) -> Result<Vec<sqlx::any::AnyRow>, WriteError> {
+    let mut out = Vec::new();
+    let Some(width) = rows.first().and_then(Value::as_array).map(Vec::len) else { return Ok(out) };
+    let sql = format!("{insert} {}{tail}", json_rows(backend, width, integers));
+    for chunk in rows.chunks(JSON_BATCH) {
+        let batch = Value::Array(chunk.to_vec()).to_string();
+        out.extend(sqlx::query(&sql).bind(batch).fetch_all(&mut **tx).await?);
+    }
+    Ok(out)
+}
 
 async fn max_seq(conn: &mut AnyConnection) -> Result<i64, WriteError> {
     let row = sqlx::query("SELECT MAX(seq) FROM changes").fetch_one(&mut *conn).await?;
@@ -194,6 +237,7 @@ impl PreparedEntries {
     pub(super) async fn write(
         &self,
         tx: &mut Transaction<'_, Any>,
+        backend: Backend,
         log: &mut ChangeLog<'_>,
         progress: Option<&(dyn Fn(usize) + Send + Sync)>,
     ) -> Result<(), WriteError> {
@@ -203,60 +247,45 @@ impl PreparedEntries {
             progress(self.writes.len() - changed.len());
         }
         let at = log.at().to_owned();
-        for chunk in changed.chunks(BATCH) {
-            let mut sql = String::from(
-                "INSERT INTO entries (id, slug, sort_title, entry_type, category, status, owner_id, mandated, comply_by, document, created_at, updated_at) VALUES ",
-            );
-            for (i, _) in chunk.iter().enumerate() {
-                let b = i * 10;
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8,
-                    b + 9,
-                    b + 10,
-                    chunk.len() * 10 + 1,
-                    chunk.len() * 10 + 1
-                ));
-            }
+        for chunk in changed.chunks(JSON_BATCH) {
+            let rows: Vec<Value> = chunk
+                .iter()
+                .map(|w| {
+                    serde_json::json!([
+                        w.id,
+                        w.slug,
+                        w.sort_title,
+                        w.entry_type,
+                        w.category,
+                        w.status,
+                        w.owner_id,
+                        i64::from(w.mandated),
+                        w.comply_by,
+                        w.after.to_string(),
+                        at,
+                        at
+                    ])
+                })
+                .collect();
             // A new row gets its creation time; an existing one keeps it.
-            sql.push_str(
+            insert_json_rows(
+                tx,
+                backend,
+                "INSERT INTO entries (id, slug, sort_title, entry_type, category, status, owner_id, mandated, comply_by, document, created_at, updated_at)",
                 " ON CONFLICT (id) DO UPDATE SET sort_title = excluded.sort_title, entry_type = excluded.entry_type, \
                  category = excluded.category, status = excluded.status, owner_id = excluded.owner_id, mandated = excluded.mandated, \
                  comply_by = excluded.comply_by, document = excluded.document, updated_at = excluded.updated_at",
-            );
-            let mut q = sqlx::query(&sql);
-            for w in chunk {
-                q = q
-                    .bind(&w.id)
-                    .bind(&w.slug)
-                    .bind(&w.sort_title)
-                    .bind(w.entry_type)
-                    .bind(&w.category)
-                    .bind(w.status)
-                    .bind(&w.owner_id)
-                    .bind(i64::from(w.mandated))
-                    .bind(w.comply_by.clone())
-                    .bind(w.after.to_string());
-            }
-            q.bind(&at).execute(&mut **tx).await?;
-
+                &[7],
+                &rows,
+            )
+            .await?;
             let updated: Vec<&str> =
                 chunk.iter().filter(|w| matches!(w.outcome, Outcome::Updated)).map(|w| w.id.as_str()).collect();
             delete_where_in(tx, "DELETE FROM entry_terms", "entry_id", &updated).await?;
-            let rows: Vec<[&str; 3]> =
-                chunk.iter().flat_map(|w| w.terms.iter().map(|(v, t)| [w.id.as_str(), *v, t.as_str()])).collect();
-            insert_rows(tx, "INSERT INTO entry_terms (entry_id, vocabulary, term) VALUES", "", &rows).await?;
-
+            let terms: Vec<Value> =
+                chunk.iter().flat_map(|w| w.terms.iter().map(|(v, t)| serde_json::json!([w.id, v, t]))).collect();
+            insert_json_rows(tx, backend, "INSERT INTO entry_terms (entry_id, vocabulary, term)", "", &[], &terms)
+                .await?;
             let changes: Vec<(&str, &str, Action, Option<&Value>, Option<&Value>)> = chunk
                 .iter()
                 .map(|w| {
@@ -264,7 +293,7 @@ impl PreparedEntries {
                     ("entry", w.id.as_str(), action, w.before.as_ref(), Some(&w.after))
                 })
                 .collect();
-            log.append_many(tx, &changes).await?;
+            log.append_many(tx, backend, &changes).await?;
             if let Some(progress) = progress {
                 progress(chunk.len());
             }
@@ -274,7 +303,7 @@ impl PreparedEntries {
 
     /// Replaces the links of every changed entry, each target by its id
     /// (in this set or already stored).
-    pub(super) async fn write_links(&self, tx: &mut Transaction<'_, Any>) -> Result<(), WriteError> {
+    pub(super) async fn write_links(&self, tx: &mut Transaction<'_, Any>, backend: Backend) -> Result<(), WriteError> {
         let changed: Vec<&EntryWrite> =
             self.writes.iter().filter(|w| !matches!(w.outcome, Outcome::Unchanged)).collect();
         let ids: Vec<&str> = changed.iter().map(|w| w.id.as_str()).collect();
@@ -292,17 +321,25 @@ impl PreparedEntries {
         for row in rows_where_in(&mut **tx, "SELECT slug, id FROM entries", "slug", &wanted_refs).await? {
             target_ids.insert(row.get(0), row.get(1));
         }
-        let mut rows: Vec<[&str; 3]> = Vec::new();
+        let mut rows: Vec<Value> = Vec::new();
         for w in &changed {
             for (kind, target) in &w.links {
                 let target_id = target_ids.get(target).ok_or_else(|| {
                     anyhow::anyhow!("entry `{}`: {kind} names `{target}`, which does not exist", w.slug)
                 })?;
-                rows.push([w.id.as_str(), kind, target_id.as_str()]);
+                rows.push(serde_json::json!([w.id, kind, target_id]));
             }
         }
-        insert_rows(tx, "INSERT INTO entry_links (entry_id, kind, target_id) VALUES", " ON CONFLICT DO NOTHING", &rows)
-            .await
+        insert_json_rows(
+            tx,
+            backend,
+            "INSERT INTO entry_links (entry_id, kind, target_id)",
+            " ON CONFLICT DO NOTHING",
+            &[],
+            &rows,
+        )
+        .await?;
+        Ok(())
     }
 }
 
@@ -318,28 +355,6 @@ async fn delete_where_in(
         let mut q = sqlx::query(&sql);
         for v in chunk {
             q = q.bind(*v);
-        }
-        q.execute(&mut **tx).await?;
-    }
-    Ok(())
-}
-
-async fn insert_rows<const N: usize>(
-    tx: &mut Transaction<'_, Any>,
-    insert: &str,
-    tail: &str,
-    rows: &[[&str; N]],
-) -> Result<(), WriteError> {
-    for chunk in rows.chunks(BATCH) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| format!("({})", (1..=N).map(|k| format!("${}", i * N + k)).collect::<Vec<_>>().join(", ")))
-            .collect();
-        let sql = format!("{insert} {}{tail}", values.join(", "));
-        let mut q = sqlx::query(&sql);
-        for row in chunk {
-            for v in row {
-                q = q.bind(*v);
-            }
         }
         q.execute(&mut **tx).await?;
     }

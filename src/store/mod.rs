@@ -129,7 +129,7 @@ impl Store {
                     if backend == Backend::Sqlite {
                         conn.execute(
                             format!(
-                                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA synchronous = NORMAL;"
+                                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;"
                             )
                             .as_str(),
                         )

@@ -103,12 +103,15 @@ impl Store {
         // The entries' writes are worked out before the write lock is
         // taken (see `entry_writes`), so other writers wait only while
         // rows are sent.
+        let started = std::time::Instant::now();
         let prepared = {
             let mut conn = self.pool.acquire().await?;
             entry_writes::prepare(&mut conn, &set.entries, &set.organisations).await?
         };
+        let prepare_ms = started.elapsed().as_millis() as u64;
         let _guard = self.write_lock.lock().await;
         let mut tx = self.begin_write().await?;
+        let locked = std::time::Instant::now();
         let prepared = if prepared.still_holds(&mut tx).await? {
             prepared
         } else {
@@ -145,8 +148,10 @@ impl Store {
                 Outcome::Unchanged => summary.entries_unchanged += 1,
             }
         }
-        prepared.write(&mut tx, &mut log, progress).await?;
-        prepared.write_links(&mut tx).await?;
+        prepared.write(&mut tx, self.backend, &mut log, progress).await?;
+        let rows_ms = locked.elapsed().as_millis() as u64;
+        prepared.write_links(&mut tx, self.backend).await?;
+        let links_ms = locked.elapsed().as_millis() as u64 - rows_ms;
         for slug in &set.delete_entries {
             delete_entry(&mut tx, &mut log, slug).await?;
             summary.entries_deleted += 1;
@@ -182,11 +187,21 @@ impl Store {
             log.append(&mut tx, "revision", id, Action::Update, None, Some(&after)).await?;
         }
         summary.last_seq = log.last_seq;
+        let before_commit = locked.elapsed().as_millis() as u64;
         if dry_run {
             tx.rollback().await?;
         } else {
             tx.commit().await?;
         }
+        tracing::debug!(
+            entries = prepared.writes.len(),
+            prepare_ms,
+            rows_ms,
+            links_ms,
+            rest_ms = before_commit - rows_ms - links_ms,
+            commit_ms = locked.elapsed().as_millis() as u64 - before_commit,
+            "change set applied"
+        );
         Ok(summary)
     }
 }
@@ -227,32 +242,34 @@ impl<'a> ChangeLog<'a> {
     pub(super) async fn append_many(
         &mut self,
         tx: &mut Transaction<'_, Any>,
+        backend: Backend,
         rows: &[(&str, &str, Action, Option<&Value>, Option<&Value>)],
     ) -> Result<(), WriteError> {
-        for chunk in rows.chunks(400) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let b = i * 5;
-                    format!("(${}, ${}, ${}, $1, $2, ${}, ${})", b + 3, b + 4, b + 5, b + 6, b + 7)
-                })
-                .collect();
-            let sql = format!(
-                "INSERT INTO changes (entity, entity_id, action, actor, at, before_doc, after_doc) VALUES {} RETURNING seq",
-                values.join(", ")
-            );
-            let mut q = sqlx::query(&sql).bind(self.actor).bind(self.at);
-            for (entity, id, action, before, after) in chunk {
-                q = q
-                    .bind(*entity)
-                    .bind(*id)
-                    .bind(action.as_str())
-                    .bind(before.map(Value::to_string))
-                    .bind(after.map(Value::to_string));
-            }
-            let seqs = q.fetch_all(&mut **tx).await?;
-            if let Some(max) = seqs.iter().map(|r| r.get::<i64, _>(0)).max() {
-                self.last_seq = Some(max);
-            }
+        let rows: Vec<Value> = rows
+            .iter()
+            .map(|(entity, id, action, before, after)| {
+                serde_json::json!([
+                    entity,
+                    id,
+                    action.as_str(),
+                    self.actor,
+                    self.at,
+                    before.map(Value::to_string),
+                    after.map(Value::to_string)
+                ])
+            })
+            .collect();
+        let seqs = entry_writes::insert_json_rows(
+            tx,
+            backend,
+            "INSERT INTO changes (entity, entity_id, action, actor, at, before_doc, after_doc)",
+            " RETURNING seq",
+            &[],
+            &rows,
+        )
+        .await?;
+        if let Some(max) = seqs.iter().map(|r| r.get::<i64, _>(0)).max() {
+            self.last_seq = Some(max);
         }
         Ok(())
     }
