@@ -14,7 +14,7 @@ use serde_json::Value;
 use sqlx::{Any, AnyConnection, Row, Transaction};
 
 use super::Backend;
-use super::write::{Action, ChangeLog, Outcome, WriteError, document};
+use super::write::{Action, ChangeLog, LogRow, Outcome, WriteError, document};
 use crate::catalogue::{Entry, Organisation, Vocabulary};
 
 /// One entry's write, worked out in advance.
@@ -286,7 +286,7 @@ impl PreparedEntries {
                 chunk.iter().flat_map(|w| w.terms.iter().map(|(v, t)| serde_json::json!([w.id, v, t]))).collect();
             insert_json_rows(tx, backend, "INSERT INTO entry_terms (entry_id, vocabulary, term)", "", &[], &terms)
                 .await?;
-            let changes: Vec<(&str, &str, Action, Option<&Value>, Option<&Value>)> = chunk
+            let changes: Vec<LogRow<'_>> = chunk
                 .iter()
                 .map(|w| {
                     let action = if w.before.is_some() { Action::Update } else { Action::Create };
@@ -318,7 +318,7 @@ impl PreparedEntries {
             .into_iter()
             .collect();
         let wanted_refs: Vec<&str> = wanted.iter().map(String::as_str).collect();
-        for row in rows_where_in(&mut **tx, "SELECT slug, id FROM entries", "slug", &wanted_refs).await? {
+        for row in rows_where_in(tx, "SELECT slug, id FROM entries", "slug", &wanted_refs).await? {
             target_ids.insert(row.get(0), row.get(1));
         }
         let mut rows: Vec<Value> = Vec::new();

@@ -223,6 +223,9 @@ impl Store {
     }
 }
 
+/// One change-log row: entity, entity id, action, before, after.
+pub(super) type LogRow<'a> = (&'a str, &'a str, Action, Option<&'a Value>, Option<&'a Value>);
+
 pub(super) struct ChangeLog<'a> {
     actor: &'a str,
     at: &'a str,
@@ -243,7 +246,7 @@ impl<'a> ChangeLog<'a> {
         &mut self,
         tx: &mut Transaction<'_, Any>,
         backend: Backend,
-        rows: &[(&str, &str, Action, Option<&Value>, Option<&Value>)],
+        rows: &[LogRow<'_>],
     ) -> Result<(), WriteError> {
         let rows: Vec<Value> = rows
             .iter()
