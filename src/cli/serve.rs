@@ -25,7 +25,7 @@ pub struct ServeArgs {
     pub public_url: Option<String>,
     /// Work one request's search may do, in counted steps; a search that
     /// needs more is refused with an error saying so rather than keeping
-    /// a worker busy. The default takes about a quarter of a second of one
+    /// a worker busy. The default takes about half a second of one
     /// core (BENCHMARKS.md).
     #[arg(long, env = "STANDARDS_SEARCH_BUDGET", default_value_t = crate::search::budget::SEARCH_STEPS)]
     pub search_budget: u64,

@@ -9,7 +9,7 @@ use std::cell::Cell;
 
 /// The steps one request's search may take. Measured in a release build on
 /// the development machine (BENCHMARKS.md, "Search work budget"), spending
-/// all of them takes about a quarter of a second of one core.
+/// all of them takes about half a second of one core.
 pub const SEARCH_STEPS: u64 = 50_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
