@@ -21,6 +21,15 @@ pub fn is_workbook(file_name: &str) -> bool {
 /// A workbook's first non-empty sheet as CSV text, the sheet's name, and
 /// how many empty rows come above the table.
 pub fn to_csv(bytes: &[u8]) -> Result<(String, String, usize), Problem> {
+    // The workbook reader can panic on a damaged file (found by
+    // tests/fuzz.rs: an overflow deep in its XLSX parser); that is a file
+    // that does not open, never a failed request.
+    std::panic::catch_unwind(|| read_first_sheet(bytes)).unwrap_or_else(|_| {
+        Err(Problem::whole_file("a spreadsheet workbook (XLSX, XLS or ODS) that opens (this one is damaged)"))
+    })
+}
+
+fn read_first_sheet(bytes: &[u8]) -> Result<(String, String, usize), Problem> {
     let mut workbook = open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| Problem::whole_file(format!("a spreadsheet workbook (XLSX, XLS or ODS) that opens ({e})")))?;
     let names = workbook.sheet_names();
