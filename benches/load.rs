@@ -46,6 +46,7 @@ fn store_args(dir: &std::path::Path) -> (Vec<String>, Option<(String, String)>) 
     }
 }
 
+#[allow(clippy::zombie_processes)]
 fn serve(args: &[String]) -> (Child, String) {
     use std::io::{BufRead, BufReader};
     let mut child = bin()
@@ -157,7 +158,7 @@ async fn main() {
         writers.push(tokio::spawn(async move {
             let summary = format!("Load test write {n}.");
             let started = Instant::now();
-            let response = if n % 2 == 0 {
+            let response = if n.is_multiple_of(2) {
                 client
                     .patch(format!("{base}/api/v1/standards/{slug}"))
                     .bearer_auth(&token)

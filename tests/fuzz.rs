@@ -26,6 +26,11 @@
 //!   run twice more and only the fastest of the three counts, so a busy
 //!   machine does not make a case slow.
 //! - `FUZZ_SEED`: a fixed seed, to repeat a run.
+//! - `FUZZ_HANG_MS`: a case still running after this long (default 20 s)
+//!   is reported as a hang, and its target stops there (the thread it runs
+//!   on cannot be stopped, and is left behind).
+//! - `FUZZ_SKIP_KNOWN_HANGS`: leave out the inputs of a hang already known
+//!   (see [`skip_known_hangs`]), so a long run can go on past it.
 //! - `FUZZ_BUDGET`: search steps per case (default 5,000,000, about a
 //!   tenth of a request's budget: some 25 ms of one core, optimised). A
 //!   case that is slow although its search stayed within this budget is
@@ -44,7 +49,7 @@ use std::fmt::Debug;
 use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
-use std::sync::{Once, OnceLock};
+use std::sync::{Once, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
@@ -130,9 +135,8 @@ fn install_panic_hook() {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             if QUIET.with(Cell::get) {
-                let place = info
-                    .location()
-                    .map_or_else(String::new, |l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+                let place =
+                    info.location().map_or_else(String::new, |l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
                 let payload = info.payload();
                 let message = payload
                     .downcast_ref::<&str>()
@@ -165,31 +169,81 @@ fn attempt<V>(body: &impl Fn(&V) -> Outcome, value: &V) -> Outcome {
     }
 }
 
+/// Runs cases on a thread of their own, so that one that never ends is
+/// seen (after `FUZZ_HANG_MS`) rather than stopping the run.
+struct Worker<V> {
+    cases: mpsc::Sender<V>,
+    outcomes: mpsc::Receiver<(Outcome, bool)>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    hang_limit: Duration,
+}
+
+/// A case still running after the time allowed.
+struct Hung;
+
+impl<V: Clone + Send + 'static> Worker<V> {
+    fn start(name: &str, body: impl Fn(&V) -> Outcome + Send + 'static) -> Worker<V> {
+        let (cases, inbox) = mpsc::channel::<V>();
+        let (outbox, outcomes) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name(format!("fuzz-{name}"))
+            .spawn(move || {
+                for value in inbox {
+                    REACHED.with(|r| r.set(0));
+                    let outcome = attempt(&body, &value);
+                    if outbox.send((outcome, REACHED.with(Cell::get) > 0)).is_err() {
+                        break;
+                    }
+                }
+            })
+            .expect("a worker thread");
+        let hang_limit = Duration::from_millis(env_u64("FUZZ_HANG_MS").unwrap_or(20_000));
+        Worker { cases, outcomes, thread: Some(thread), hang_limit }
+    }
+
+    /// The case's outcome and whether it got deep.
+    fn run(&self, value: &V) -> Result<(Outcome, bool), Hung> {
+        self.cases.send(value.clone()).map_err(|_| Hung)?;
+        self.outcomes.recv_timeout(self.hang_limit).map_err(|_| Hung)
+    }
+
+    /// Stops the thread, unless a case on it never ended: that thread is
+    /// left behind (it goes when the test process does).
+    fn finish(mut self, hung: bool) {
+        let thread = self.thread.take();
+        drop(self);
+        if !hung && let Some(t) = thread {
+            let _ = t.join();
+        }
+    }
+}
+
 /// Simplifies a failing case as far as it keeps failing the same way.
-fn shrink<T: ValueTree>(tree: &mut T, body: &impl Fn(&T::Value) -> Outcome, first: Fault) -> (String, Fault)
+fn shrink<T: ValueTree>(tree: &mut T, worker: &Worker<T::Value>, first: Fault) -> (String, Fault, bool)
 where
-    T::Value: Debug,
+    T::Value: Debug + Clone + Send + 'static,
 {
     let mut smallest = (format!("{:?}", tree.current()), first);
     if !tree.simplify() {
-        return smallest;
+        return (smallest.0, smallest.1, false);
     }
     for _ in 0..4096 {
-        match attempt(body, &tree.current()) {
-            Err(f) if f.key == smallest.1.key => {
+        match worker.run(&tree.current()) {
+            Err(Hung) => return (smallest.0, smallest.1, true),
+            Ok((Err(f), _)) if f.key == smallest.1.key => {
                 smallest = (format!("{:?}", tree.current()), f);
                 if !tree.simplify() {
                     break;
                 }
             }
-            _ => {
+            Ok(_) => {
                 if !tree.complicate() {
                     break;
                 }
             }
         }
     }
-    smallest
+    (smallest.0, smallest.1, false)
 }
 
 fn clip(text: &str, max: usize) -> String {
@@ -212,34 +266,43 @@ struct Failure {
 
 /// Runs `cases` cases of `strategy` through `body`; `deep` says what the
 /// cases that call [`reached`] got to.
-fn fuzz<S>(name: &str, deep: &str, cases: u64, strategy: S, body: impl Fn(&S::Value) -> Outcome)
+fn fuzz<S>(name: &str, deep: &str, cases: u64, strategy: S, body: impl Fn(&S::Value) -> Outcome + Send + 'static)
 where
     S: Strategy,
-    S::Value: Debug,
+    S::Value: Debug + Clone + Send + 'static,
 {
     install_panic_hook();
-    REACHED.with(|r| r.set(0));
     let slow_limit = env_u64("FUZZ_SLOW_MS").map(Duration::from_millis);
     let mut runner = TestRunner::new(config(cases));
+    let worker = Worker::start(name, body);
     let started = Instant::now();
     let mut failures: Vec<Failure> = Vec::new();
     let mut slow: Vec<(Duration, String)> = Vec::new();
-    let (mut slow_count, mut slow_once) = (0u64, 0u64);
+    let (mut slow_count, mut slow_once, mut deep_count) = (0u64, 0u64, 0u64);
     let mut slowest = (Duration::ZERO, String::new());
     let mut ran = 0u64;
-    while ran < cases {
+    let mut hung = false;
+    while ran < cases && !hung {
         let mut tree = strategy.new_tree(&mut runner).unwrap_or_else(|e| panic!("{name}: no case generated: {e}"));
         ran += 1;
         let value = tree.current();
         let t = Instant::now();
-        let outcome = attempt(&body, &value);
+        let Ok((outcome, got_deep)) = worker.run(&value) else {
+            hung = true;
+            let detail =
+                format!("still running after {:.0} s; its thread is left spinning", worker.hang_limit.as_secs_f64());
+            failures.push(Failure { key: "hang".into(), count: 1, input: format!("{value:?}"), detail });
+            break;
+        };
         let took = t.elapsed();
+        deep_count += u64::from(got_deep);
         if let Err(f) = outcome {
             if let Some(known) = failures.iter_mut().find(|k| k.key == f.key) {
                 known.count += 1;
                 continue;
             }
-            let (input, f) = shrink(&mut tree, &body, f);
+            let (input, f, shrinking_hung) = shrink(&mut tree, &worker, f);
+            hung = shrinking_hung;
             failures.push(Failure { key: f.key, count: 1, input, detail: f.detail });
             continue;
         }
@@ -249,14 +312,15 @@ where
         if let Some(limit) = slow_limit
             && took > limit
         {
-            let again = (0..2)
-                .map(|_| {
-                    let t = Instant::now();
-                    let _ = attempt(&body, &value);
-                    t.elapsed()
-                })
-                .min()
-                .unwrap_or(took);
+            let mut again = took;
+            for _ in 0..2 {
+                let t = Instant::now();
+                if worker.run(&value).is_err() {
+                    hung = true;
+                    break;
+                }
+                again = again.min(t.elapsed());
+            }
             if again > limit {
                 slow_count += 1;
                 if slow.len() < 5 {
@@ -267,11 +331,11 @@ where
             }
         }
     }
+    worker.finish(hung);
     let failing: u64 = failures.iter().map(|f| f.count).sum();
     if std::env::var_os("FUZZ_CASES").is_some() || std::env::var_os("FUZZ_SLOW_MS").is_some() {
         eprintln!(
-            "fuzz {name}: {ran} cases ({} {deep}), {failing} failing ({} distinct), {slow_count} slow ({slow_once} slow once but not again), slowest {:.2} ms, {:.1} s",
-            REACHED.with(Cell::get),
+            "fuzz {name}: {ran} cases ({deep_count} {deep}), {failing} failing ({} distinct), {slow_count} slow ({slow_once} slow once but not again), slowest {:.2} ms, {:.1} s",
             failures.len(),
             slowest.0.as_secs_f64() * 1000.0,
             started.elapsed().as_secs_f64()
@@ -374,8 +438,7 @@ impl Demo {
         let orgs: HashMap<String, Organisation> =
             catalogue.organisations.iter().map(|o| (o.slug.to_string(), o.clone())).collect();
         let index = index_of(&catalogue.entries, &Context { vocabularies: &vocabularies, organisations: &orgs });
-        let glossary: Vec<GlossaryTerm> =
-            serde_json::from_str(standards::demo::GLOSSARY).expect("the demo glossary");
+        let glossary: Vec<GlossaryTerm> = serde_json::from_str(standards::demo::GLOSSARY).expect("the demo glossary");
         let linker = Linker::new(&glossary);
 
         let mut words = BTreeSet::new();
@@ -526,10 +589,8 @@ fn api_catalogue_pools() -> ApiPools {
             ids.push(id.clone());
         }
     }
-    let columns = columns
-        .into_iter()
-        .map(|c| if c.is_empty() { vec![String::new()] } else { c.into_iter().collect() })
-        .collect();
+    let columns =
+        columns.into_iter().map(|c| if c.is_empty() { vec![String::new()] } else { c.into_iter().collect() }).collect();
     (header, columns, keywords.into_iter().collect(), ids)
 }
 
@@ -548,10 +609,70 @@ fn pick_str(values: &'static [&'static str]) -> impl Strategy<Value = String> + 
 /// the length, combining marks, invisible and control characters,
 /// delimiters and markup.
 const NASTY: &[&str] = &[
-    "", " ", "  ", "\t", "\n", "\r", "\r\n", "\0", "\u{feff}", "\u{200b}", "\u{202e}", "\u{85}", "\u{2028}", "é", "e\u{301}",
-    "ß", "ẞ", "İ", "ı", "ﬁ", "ǰ", "ΐ", "Ω", "🙂", "日本語", "\u{fffd}", "\u{10ffff}", "&", "&amp;", "&#0;", "<", ">",
-    "<b>", "</", "\"", "'", "''", ",", ";", ":", "\\", "%", "%00", "=", "+", "-", "@", "*", "?", "~", "[", "]", "{", "}",
-    "(", ")", "|", "#", "/", "..", "null", "NaN", "-1", "9999999999999999999999",
+    "",
+    " ",
+    "  ",
+    "\t",
+    "\n",
+    "\r",
+    "\r\n",
+    "\0",
+    "\u{feff}",
+    "\u{200b}",
+    "\u{202e}",
+    "\u{85}",
+    "\u{2028}",
+    "é",
+    "e\u{301}",
+    "ß",
+    "ẞ",
+    "İ",
+    "ı",
+    "ﬁ",
+    "ǰ",
+    "ΐ",
+    "Ω",
+    "🙂",
+    "日本語",
+    "\u{fffd}",
+    "\u{10ffff}",
+    "&",
+    "&amp;",
+    "&#0;",
+    "<",
+    ">",
+    "<b>",
+    "</",
+    "\"",
+    "'",
+    "''",
+    ",",
+    ";",
+    ":",
+    "\\",
+    "%",
+    "%00",
+    "=",
+    "+",
+    "-",
+    "@",
+    "*",
+    "?",
+    "~",
+    "[",
+    "]",
+    "{",
+    "}",
+    "(",
+    ")",
+    "|",
+    "#",
+    "/",
+    "..",
+    "null",
+    "NaN",
+    "-1",
+    "9999999999999999999999",
 ];
 
 fn nasty() -> impl Strategy<Value = String> + Clone {
@@ -677,7 +798,8 @@ const TYPES: &[&str] = &["api", "standard", "API", "Standard", "", "dataset"];
 
 /// A list written as the CSV layout writes lists.
 fn list_of(item: impl Strategy<Value = String> + Clone) -> impl Strategy<Value = String> + Clone {
-    (prop::collection::vec(item, 0..4), pick_str(&[";", "; ", ",", " ; ", ";;"])).prop_map(|(items, sep)| items.join(&sep))
+    (prop::collection::vec(item, 0..4), pick_str(&[";", "; ", ",", " ; ", ";;"]))
+        .prop_map(|(items, sep)| items.join(&sep))
 }
 
 /// A cell for a field of this kind: mostly plausible values of that kind,
@@ -1023,17 +1145,19 @@ const FACETABLE: &[&str] = &[
 /// dropped connection.
 #[test]
 fn ckan_package_search_over_http() {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
-    let server = runtime.block_on(TestServer::with_demo(Backend::Sqlite));
+    let runtime =
+        std::sync::Arc::new(tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime"));
+    let server = std::sync::Arc::new(runtime.block_on(TestServer::with_demo(Backend::Sqlite)));
     server.state.search.set_budget(budget().left());
     let client = reqwest::Client::new();
+    let (rt, s) = (runtime.clone(), server.clone());
     let params = (
         solr_input(),
         prop_oneof![2 => Just(String::new()), 1 => raw_text(60), 2 => solr_query()],
         0..=5u8,
         prop::option::weighted(0.3, prop::sample::subsequence(FACETABLE, 1..4)),
     );
-    fuzz("ckan_http", "answered 200", fewer_cases("FUZZ_HTTP_CASES", 50), params, |(q, fq, rows, facets)| {
+    fuzz("ckan_http", "answered 200", fewer_cases("FUZZ_HTTP_CASES", 50), params, move |(q, fq, rows, facets)| {
         let mut query = form_urlencoded::Serializer::new(String::new());
         query.append_pair("q", q).append_pair("rows", &rows.to_string());
         if !fq.is_empty() {
@@ -1042,21 +1166,13 @@ fn ckan_package_search_over_http() {
         if let Some(f) = facets {
             query.append_pair("facet.field", &serde_json::to_string(f).unwrap_or_default());
         }
-        let url = server.url(&format!("/api/3/action/package_search?{}", query.finish()));
-        runtime.block_on(async {
-            let response = client
-                .get(&url)
-                .send()
-                .await
-                .map_err(|e| fault("no answer (dropped connection)", format!("{e:?}")))?;
+        let url = s.url(&format!("/api/3/action/package_search?{}", query.finish()));
+        rt.block_on(async {
+            let response =
+                client.get(&url).send().await.map_err(|e| fault("no answer (dropped connection)", format!("{e:?}")))?;
             let status = response.status().as_u16();
             let body = response.bytes().await.map_err(|e| fault("answer cut off", format!("{e:?}")))?;
-            check!(
-                status == 200 || status == 409,
-                format!("status {status}"),
-                "{}",
-                String::from_utf8_lossy(&body)
-            );
+            check!(status == 200 || status == 409, format!("status {status}"), "{}", String::from_utf8_lossy(&body));
             let json: Value = serde_json::from_slice(&body)
                 .map_err(|e| fault("not JSON", format!("{e}: {}", String::from_utf8_lossy(&body))))?;
             check!(json["success"] == (status == 200), "success does not match the status", "{status}: {json}");
@@ -1066,15 +1182,17 @@ fn ckan_package_search_over_http() {
             Ok(())
         })
     });
-    runtime.block_on(server.stop());
+    if let Ok(server) = std::sync::Arc::try_unwrap(server) {
+        runtime.block_on(server.stop());
+    }
 }
 
 // ---------------------------------------------------------------------------
 // 2. The free-text search.
 
 const SEARCH_SYNTAX: &[&str] = &[
-    "the", "and", "of", "a", "to", "for", "AND", "OR", "NOT", "-", "+", "*", "?", "~", "\"", "(", ")", ":", "title:", "&",
-    "|", "/", "\\", "'", ".", ",", "...", "--", "_",
+    "the", "and", "of", "a", "to", "for", "AND", "OR", "NOT", "-", "+", "*", "?", "~", "\"", "(", ")", ":", "title:",
+    "&", "|", "/", "\\", "'", ".", ",", "...", "--", "_",
 ];
 
 const GAPS: &[&str] = &["", " ", " ", " ", " ", "  ", "\t", "\n", "-", "/", "\""];
@@ -1148,9 +1266,7 @@ fn free_text() -> impl Strategy<Value = String> + Clone {
 
 fn filters() -> impl Strategy<Value = EntryQuery> + Clone {
     let d = demo();
-    let slugs = |pool: &'static [Slug]| {
-        prop_oneof![3 => Just(Vec::new()), 1 => prop::collection::vec(prop::sample::select(pool), 1..3)]
-    };
+    let slugs = |pool: &'static [Slug]| prop_oneof![3 => Just(Vec::new()), 1 => prop::collection::vec(prop::sample::select(pool), 1..3)];
     (
         (slugs(&d.care_settings), slugs(&d.topics), slugs(&d.technologies), slugs(&d.categories), slugs(&d.owners)),
         prop_oneof![3 => Just(Vec::new()), 1 => prop::collection::vec(prop::sample::select(&Status::ALL[..]), 1..3)],
@@ -1175,7 +1291,8 @@ fn filters() -> impl Strategy<Value = EntryQuery> + Clone {
 fn search_request() -> impl Strategy<Value = SearchRequest> {
     let q = prop_oneof![2 => raw_text(300), 6 => free_text(), 1 => mutated(free_text())];
     let filters = prop_oneof![1 => Just(EntryQuery::default()), 1 => filters()];
-    let sort = prop::sample::select(vec![SearchSort::Relevance, SearchSort::Title, SearchSort::Updated, SearchSort::ComplyBy]);
+    let sort =
+        prop::sample::select(vec![SearchSort::Relevance, SearchSort::Title, SearchSort::Updated, SearchSort::ComplyBy]);
     let page = prop_oneof![4 => 0..4u32, 1 => any::<u32>()];
     let per_page = prop_oneof![4 => 0..50u32, 1 => any::<u32>()];
     (q, filters, sort, page, per_page).prop_map(|(q, filters, sort, page, per_page)| SearchRequest {
@@ -1191,21 +1308,19 @@ fn search_request() -> impl Strategy<Value = SearchRequest> {
 fn free_text_search() {
     let d = demo();
     fuzz("search", "found something", cases(), search_request(), |request| {
-        match run(&d.index, request, &budget()) {
-            Ok(response) => {
-                if response.total > 0 {
-                    reached();
-                }
-                let per_page = request.per_page.max(1) as usize;
-                check!(
-                    response.results.len() <= per_page && response.results.len() <= response.total,
-                    "more results than asked for or found",
-                    "{} results, total {}, per page {per_page}",
-                    response.results.len(),
-                    response.total
-                );
+        // Over budget (Err(OverBudget)) is an answer too.
+        if let Ok(response) = run(&d.index, request, &budget()) {
+            if response.total > 0 {
+                reached();
             }
-            Err(OverBudget) => {}
+            let per_page = request.per_page.max(1) as usize;
+            check!(
+                response.results.len() <= per_page && response.results.len() <= response.total,
+                "more results than asked for or found",
+                "{} results, total {}, per page {per_page}",
+                response.results.len(),
+                response.total
+            );
         }
         Ok(())
     });
@@ -1350,7 +1465,16 @@ fn api_catalogue_document() -> impl Strategy<Value = String> + Clone {
             let made_up: BoxedStrategy<String> = match name {
                 "Keywords" => list_of(pick(&d.api_keywords)).prop_map(|k| k.replace(';', ",")).boxed(),
                 "Registration Status" => prop::collection::vec(
-                    pick_str(&["ACTIVE", "RETIRED", "IN DEVELOPMENT", "DEPRECATED", "UNDER REVIEW FOR DEPRECATION", "INTERNAL", "BOGUS", ""]),
+                    pick_str(&[
+                        "ACTIVE",
+                        "RETIRED",
+                        "IN DEVELOPMENT",
+                        "DEPRECATED",
+                        "UNDER REVIEW FOR DEPRECATION",
+                        "INTERNAL",
+                        "BOGUS",
+                        "",
+                    ]),
                     0..3,
                 )
                 .prop_map(|s| s.join(", "))
@@ -1368,8 +1492,7 @@ fn api_catalogue_document() -> impl Strategy<Value = String> + Clone {
                 "Publisher Name" => pick(&d.org_values).boxed(),
                 _ => field_text().boxed(),
             };
-            prop_oneof![5 => pick(&d.api_columns[i]), 3 => made_up, 1 => Just(String::new()), 1 => raw_text(16)]
-                .boxed()
+            prop_oneof![5 => pick(&d.api_columns[i]), 3 => made_up, 1 => Just(String::new()), 1 => raw_text(16)].boxed()
         })
         .collect();
     (prop::collection::vec(cells, 0..4), 0..8u8, any::<usize>(), any::<bool>()).prop_map(
@@ -1442,10 +1565,7 @@ fn foreign_package() -> impl Strategy<Value = Value> + Clone {
         (pick(&d.org_values), field_text(), json_value())
             .prop_map(|(name, title, other)| json!({"name": name, "title": title, "description": other})),
     );
-    let tags = prop::collection::vec(
-        prop_oneof![field_text().prop_map(|t| json!({"name": t})), json_value()],
-        0..4,
-    );
+    let tags = prop::collection::vec(prop_oneof![field_text().prop_map(|t| json!({"name": t})), json_value()], 0..4);
     (prop::collection::vec((pick_str(SCHEMING_KEYS), value), 0..10), organisation, tags).prop_map(
         |(fields, organisation, tags)| {
             let mut p: Map<String, Value> = fields.into_iter().collect();
@@ -1503,20 +1623,32 @@ fn read_counting(format: Format, text: &str) {
 #[test]
 fn import_csv() {
     let _ = Format::guess(Path::new("x.csv"), "");
-    fuzz("import_csv", "read entries", cases(), prop_oneof![1 => raw_text(600), 4 => mutated(csv_document())], |text| {
-        let _ = Format::guess(Path::new("upload.csv"), text);
-        read_counting(Format::Csv, text);
-        Ok(())
-    });
+    fuzz(
+        "import_csv",
+        "read entries",
+        cases(),
+        prop_oneof![1 => raw_text(600), 4 => mutated(csv_document())],
+        |text| {
+            let _ = Format::guess(Path::new("upload.csv"), text);
+            read_counting(Format::Csv, text);
+            Ok(())
+        },
+    );
 }
 
 #[test]
 fn import_json() {
-    fuzz("import_json", "read records", cases(), prop_oneof![1 => raw_text(600), 4 => mutated(json_document())], |text| {
-        let _ = Format::guess(Path::new("upload.json"), text);
-        read_counting(Format::Json, text);
-        Ok(())
-    });
+    fuzz(
+        "import_json",
+        "read records",
+        cases(),
+        prop_oneof![1 => raw_text(600), 4 => mutated(json_document())],
+        |text| {
+            let _ = Format::guess(Path::new("upload.json"), text);
+            read_counting(Format::Json, text);
+            Ok(())
+        },
+    );
 }
 
 #[test]
@@ -1536,22 +1668,30 @@ fn import_api_catalogue() {
 
 #[test]
 fn import_ckan() {
-    fuzz("import_ckan", "read entries", cases(), prop_oneof![1 => raw_text(600), 4 => mutated(ckan_document())], |text| {
-        read_counting(Format::Ckan, text);
-        Ok(())
-    });
+    fuzz(
+        "import_ckan",
+        "read entries",
+        cases(),
+        prop_oneof![1 => raw_text(600), 4 => mutated(ckan_document())],
+        |text| {
+            read_counting(Format::Ckan, text);
+            Ok(())
+        },
+    );
 }
 
 /// What was read, checked against a real SQLite store holding the demo
 /// catalogue (so references, ids and slugs meet existing records).
 #[test]
 fn import_plan() {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
-    let store = runtime.block_on(async {
+    let runtime =
+        std::sync::Arc::new(tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime"));
+    let store = std::sync::Arc::new(runtime.block_on(async {
         let ts = TestStore::new(Backend::Sqlite).await;
         standards::demo::load(&ts.store).await.expect("the demo catalogue loads");
         ts
-    });
+    }));
+    let (rt, ts) = (runtime.clone(), store.clone());
     let input = prop_oneof![
         1 => (prop::sample::select(vec![Format::Csv, Format::Json, Format::ApiCatalogue, Format::Ckan]), raw_text(300)),
         2 => mutated(csv_document()).prop_map(|t| (Format::Csv, t)),
@@ -1559,9 +1699,9 @@ fn import_plan() {
         2 => mutated(api_catalogue_document()).prop_map(|t| (Format::ApiCatalogue, t)),
         2 => mutated(ckan_document()).prop_map(|t| (Format::Ckan, t)),
     ];
-    fuzz("import_plan", "accepted", fewer_cases("FUZZ_PLAN_CASES", 10), input, |(format, text)| {
+    fuzz("import_plan", "accepted", fewer_cases("FUZZ_PLAN_CASES", 10), input, move |(format, text)| {
         let raw = read(*format, text);
-        match runtime.block_on(import::plan(&store.store, raw)) {
+        match rt.block_on(import::plan(&ts.store, raw)) {
             Ok(Ok(_)) => {
                 reached();
                 Ok(())
@@ -1575,7 +1715,9 @@ fn import_plan() {
             Err(e) => Err(fault("the check failed with an error from the store", format!("{e:#}"))),
         }
     });
-    runtime.block_on(store.finish());
+    if let Ok(store) = std::sync::Arc::try_unwrap(store) {
+        runtime.block_on(store.finish());
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1599,12 +1741,34 @@ const VALID_NUMBERS: &[&str] =
     &["0", "1", "-1", "1.5", "45321", "45321.5", "60", "61", "1462", "2958465", "-0", "1e15", "123456789012", "0.1"];
 
 const NUMBERS: &[&str] = &[
-    "0", "1", "-1", "1.5", "45321", "60", "2958465", "2958466", "-693594", "1e308", "-1e308", "1e15", "4.9e-324", "NaN",
-    "inf", "-0", "abc", "", "4294967296", "99999999999999999999999", "0x10",
+    "0",
+    "1",
+    "-1",
+    "1.5",
+    "45321",
+    "60",
+    "2958465",
+    "2958466",
+    "-693594",
+    "1e308",
+    "-1e308",
+    "1e15",
+    "4.9e-324",
+    "NaN",
+    "inf",
+    "-0",
+    "abc",
+    "",
+    "4294967296",
+    "99999999999999999999999",
+    "0x10",
 ];
 
-/// How far a sheet reaches: never both far right and far down, which
-/// would make the reader fill a range of billions of cells.
+/// How far a sheet reaches. The reader fills the whole rectangle from
+/// the first cell to the last, so a sheet that reaches far down keeps its
+/// other cells in the first four columns, and one that reaches far right
+/// keeps them in the first 40 rows: never billions of cells (which would
+/// abort the test process), at most a few million.
 #[derive(Debug, Clone, Copy)]
 enum Reach {
     Near,
@@ -1613,7 +1777,10 @@ enum Reach {
 }
 
 /// Mostly a valid value of the strategy's kind, sometimes any of `junk`.
-fn mostly(valid: impl Strategy<Value = String> + Clone + 'static, junk: &'static [&'static str]) -> BoxedStrategy<String> {
+fn mostly(
+    valid: impl Strategy<Value = String> + Clone + 'static,
+    junk: &'static [&'static str],
+) -> BoxedStrategy<String> {
     prop_oneof![12 => valid, 1 => pick_str(junk)].boxed()
 }
 
@@ -1645,13 +1812,17 @@ fn xlsx_cell() -> impl Strategy<Value = String> + Clone {
     ]
 }
 
+/// Mostly near; far right now and then; far down (a million rows, some
+/// seconds of work even optimised) about once in 20,000 sheets, so that a
+/// long run meets it a few dozen times without spending hours on it.
 fn reach() -> impl Strategy<Value = Reach> + Clone {
-    prop_oneof![200 => Just(Reach::Near), 2 => Just(Reach::FarRight), 1 => Just(Reach::FarDown)]
+    prop_oneof![20_000 => Just(Reach::Near), 100 => Just(Reach::FarRight), 1 => Just(Reach::FarDown)]
 }
 
 fn xlsx_sheet() -> impl Strategy<Value = String> + Clone {
     let cell = (prop_oneof![8 => 0..12u32, 1 => 0..100u32], prop::bool::weighted(0.95), xlsx_cell());
-    let row = (prop_oneof![8 => 1..40u32, 1 => 1..2000u32], prop::bool::weighted(0.95), prop::collection::vec(cell, 0..8));
+    let row =
+        (prop_oneof![8 => 1..40u32, 1 => 1..2000u32], prop::bool::weighted(0.95), prop::collection::vec(cell, 0..8));
     (
         prop::collection::vec(row, 0..8),
         reach(),
@@ -1666,12 +1837,14 @@ fn xlsx_sheet() -> impl Strategy<Value = String> + Clone {
             }
             xml.push_str("<sheetData>");
             for (r, with_r, cells) in rows {
+                let r = if matches!(reach, Reach::FarRight) { r % 40 + 1 } else { r };
                 if with_r {
                     xml.push_str(&format!("<row r=\"{r}\">"));
                 } else {
                     xml.push_str("<row>");
                 }
                 for (c, with_ref, cell) in cells {
+                    let c = if matches!(reach, Reach::FarDown) { c % 4 } else { c };
                     let at = if with_ref { format!(" r=\"{}{r}\"", column_name(c)) } else { String::new() };
                     xml.push_str(&cell.replace("{r}", &at));
                 }
@@ -1687,8 +1860,19 @@ fn xlsx_sheet() -> impl Strategy<Value = String> + Clone {
         })
 }
 
-const NUMBER_FORMATS: &[&str] =
-    &["yyyy-mm-dd", "dd/mm/yyyy hh:mm", "[h]:mm:ss", "0.00", "@", "General", "mm:ss.0", "\"d\"0", "[$-409]mmmm d, yyyy;@", "y", ""];
+const NUMBER_FORMATS: &[&str] = &[
+    "yyyy-mm-dd",
+    "dd/mm/yyyy hh:mm",
+    "[h]:mm:ss",
+    "0.00",
+    "@",
+    "General",
+    "mm:ss.0",
+    "\"d\"0",
+    "[$-409]mmmm d, yyyy;@",
+    "y",
+    "",
+];
 
 /// An XLSX package: content types, relationships, workbook, styles (with
 /// date formats), shared strings and one or two sheets, as (name, text)
@@ -1751,6 +1935,15 @@ fn xlsx_parts() -> impl Strategy<Value = Vec<(String, String)>> + Clone {
         })
 }
 
+/// `FUZZ_SKIP_KNOWN_HANGS`: leave the XML of OpenDocument spreadsheets
+/// undamaged. The reader (calamine 0.38) loops for ever on a `content.xml`
+/// that reaches its end inside a table (cut short, or with the table's end
+/// tag swallowed by a broken tag before it), and damage finds that within a
+/// few hundred cases; this lets a long run go on to other inputs.
+fn skip_known_hangs() -> bool {
+    std::env::var_os("FUZZ_SKIP_KNOWN_HANGS").is_some()
+}
+
 /// An OpenDocument spreadsheet: rows and cells of each value type, with
 /// repeated rows or columns (never both far, for the reason in [`Reach`]).
 fn ods_parts() -> impl Strategy<Value = Vec<(String, String)>> + Clone {
@@ -1771,10 +1964,12 @@ fn ods_parts() -> impl Strategy<Value = Vec<(String, String)>> + Clone {
         edits(),
     )
         .prop_map(|(rows, reach, name, edits)| {
-            let mut table = format!("<table:table table:name=\"{}\">", xml_escape(&name));
+            let mut table = String::new();
             for (repeat, cells) in rows {
                 table.push_str(&format!("<table:table-row table:number-rows-repeated=\"{repeat}\">"));
-                for (kind, text, number, date, boolean, columns) in cells {
+                let far_down = matches!(reach, Reach::FarDown);
+                for (kind, text, number, date, boolean, columns) in cells.into_iter().take(if far_down { 4 } else { 8 }) {
+                    let columns = if far_down { 1 } else { columns };
                     let repeat = format!(" table:number-columns-repeated=\"{columns}\"");
                     let text = xml_escape(&text);
                     table.push_str(&match kind {
@@ -1793,13 +1988,13 @@ fn ods_parts() -> impl Strategy<Value = Vec<(String, String)>> + Clone {
                 Reach::FarDown => table.push_str("<table:table-row table:number-rows-repeated=\"1048576\"><table:table-cell office:value-type=\"string\"><text:p>x</text:p></table:table-cell></table:table-row>"),
                 Reach::FarRight => table.push_str("<table:table-row><table:table-cell office:value-type=\"string\" table:number-columns-repeated=\"16384\"><text:p>x</text:p></table:table-cell></table:table-row>"),
             }
-            table.push_str("</table:table>");
+            let table = format!("<table:table table:name=\"{}\">{table}</table:table>", xml_escape(&name));
             let content = format!(
                 r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet>{table}</office:spreadsheet></office:body></office:document-content>"#
             );
             vec![
                 ("mimetype".to_owned(), "application/vnd.oasis.opendocument.spreadsheet".to_owned()),
-                ("content.xml".to_owned(), apply_edits(content, &edits)),
+                ("content.xml".to_owned(), if skip_known_hangs() { content } else { apply_edits(content, &edits) }),
                 ("META-INF/manifest.xml".to_owned(), r#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#.to_owned()),
             ]
         })
@@ -1876,15 +2071,88 @@ fn spreadsheet_workbooks() {
 // 4. The Markdown renderer.
 
 const MARKDOWN: &[&str] = &[
-    "# ", "## ", "###### ", "####### ", "*", "**", "***", "_", "__", "`", "``", "```", "```rust\n", "~~~\n", "~~", "> ",
-    ">>", "- ", "+ ", "* ", "1. ", "99999999999. ", "1) ", "- [ ] ", "|", "| a | b |\n|---|:-:|\n| 1 | 2 |\n", "---\n",
-    "***\n", "===\n", "[", "]", "](", ")", "![", "[x]: /url \"t\"\n", "[x]", "[x][]", "<", ">",
-    "<script>alert(1)</script>", "<b onclick=x>", "<img src=x onerror=alert(1)>", "<!--", "-->", "<![CDATA[", "<?php",
-    "&amp;", "&#0;", "&#x110000;", "&nbsp;", "&lt;script&gt;", "\\", "\\*", "\n", "\n\n", "    ", "\t", "  \n", "\r",
-    "\r\n", "javascript:alert(1)", "JaVaScRiPt:x", "data:text/html,<script>", "https://example.org", "mailto:a@b",
-    "<https://example.org>", "<javascript:alert(1)>", "<a@b.c>", "[a](javascript:alert(1))", "[a](<javascript:x>)",
-    "[a](java&#115;cript:x)", "[a](java&#9;script:x)", "[a](&#x6A;avascript:x)", "![i](data:image/png;base64,x)",
-    "[a]( /ok \"title\")", "[a](https://x \"t\\\"\")", "[^1]", "é", "İ", "\u{0}", "\u{feff}", "\u{202e}",
+    "# ",
+    "## ",
+    "###### ",
+    "####### ",
+    "*",
+    "**",
+    "***",
+    "_",
+    "__",
+    "`",
+    "``",
+    "```",
+    "```rust\n",
+    "~~~\n",
+    "~~",
+    "> ",
+    ">>",
+    "- ",
+    "+ ",
+    "* ",
+    "1. ",
+    "99999999999. ",
+    "1) ",
+    "- [ ] ",
+    "|",
+    "| a | b |\n|---|:-:|\n| 1 | 2 |\n",
+    "---\n",
+    "***\n",
+    "===\n",
+    "[",
+    "]",
+    "](",
+    ")",
+    "![",
+    "[x]: /url \"t\"\n",
+    "[x]",
+    "[x][]",
+    "<",
+    ">",
+    "<script>alert(1)</script>",
+    "<b onclick=x>",
+    "<img src=x onerror=alert(1)>",
+    "<!--",
+    "-->",
+    "<![CDATA[",
+    "<?php",
+    "&amp;",
+    "&#0;",
+    "&#x110000;",
+    "&nbsp;",
+    "&lt;script&gt;",
+    "\\",
+    "\\*",
+    "\n",
+    "\n\n",
+    "    ",
+    "\t",
+    "  \n",
+    "\r",
+    "\r\n",
+    "javascript:alert(1)",
+    "JaVaScRiPt:x",
+    "data:text/html,<script>",
+    "https://example.org",
+    "mailto:a@b",
+    "<https://example.org>",
+    "<javascript:alert(1)>",
+    "<a@b.c>",
+    "[a](javascript:alert(1))",
+    "[a](<javascript:x>)",
+    "[a](java&#115;cript:x)",
+    "[a](java&#9;script:x)",
+    "[a](&#x6A;avascript:x)",
+    "![i](data:image/png;base64,x)",
+    "[a]( /ok \"title\")",
+    "[a](https://x \"t\\\"\")",
+    "[^1]",
+    "é",
+    "İ",
+    "\u{0}",
+    "\u{feff}",
+    "\u{202e}",
 ];
 
 fn markdown_text() -> impl Strategy<Value = String> + Clone {
@@ -1912,8 +2180,32 @@ fn clip_to(mut text: String, max: usize) -> String {
 /// Elements the renderer writes; anything else starting with `<` is raw
 /// HTML from the source that was not escaped.
 const ELEMENTS: &[&str] = &[
-    "p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "code", "ul", "ol", "li", "em", "strong", "del", "a",
-    "img", "hr", "br", "table", "thead", "tbody", "tr", "th", "td",
+    "p",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "code",
+    "ul",
+    "ol",
+    "li",
+    "em",
+    "strong",
+    "del",
+    "a",
+    "img",
+    "hr",
+    "br",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
 ];
 
 /// An attribute value as a browser reads it: entities decoded, the
@@ -2001,7 +2293,8 @@ fn markdown_renderer() {
 
 #[test]
 fn csv_cell_escaping_round_trips() {
-    let starts = prop::collection::vec(pick_str(&["'", "''", "=", "+", "-", "@", "\t", "\r", "a", " ", "\n", "\""]), 0..4);
+    let starts =
+        prop::collection::vec(pick_str(&["'", "''", "=", "+", "-", "@", "\t", "\r", "a", " ", "\n", "\""]), 0..4);
     let input = prop_oneof![1 => any::<String>(), 1 => raw_text(40), 2 => (starts, raw_text(12)).prop_map(|(s, t)| s.concat() + &t)];
     fuzz("csv_cells", "escaped", cases(), input, |value| {
         let escaped = escape_cell(value);
@@ -2017,5 +2310,3 @@ fn csv_cell_escaping_round_trips() {
         Ok(())
     });
 }
-
-
