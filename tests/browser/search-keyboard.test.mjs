@@ -10,6 +10,7 @@ import {
   assertClean,
   resultCount,
   resultTitles,
+  typeWithSuggestions,
   waitForQuery,
   tabTo,
   assertFocusVisible,
@@ -37,7 +38,7 @@ test("search, filter, remove the filter and open an entry by keyboard", async ()
   // Reach the search box, type, Enter.
   await tabTo(page, "#search-field");
   await assertFocusVisible(page, "#search-field");
-  await page.keyboard.type("alergy");
+  await typeWithSuggestions(page, "alergy");
   await Promise.all([page.waitForURL((u) => u.pathname === "/search"), page.keyboard.press("Enter")]);
   assert.equal(new URL(page.url()).searchParams.get("q"), "alergy");
   const titles = await resultTitles(page);
