@@ -8,27 +8,12 @@ use std::time::Duration;
 
 use common::browser::Browser;
 use common::fixtures::{load, small_catalogue};
-use common::{Backend, TestServer, TestStore};
+use common::{Backend, TestServer, TestStore, send};
 use serde_json::{Value, json};
 use standards::auth::password;
 use standards::store::Role;
 
 const PASSWORD: &str = "purple kettle tuesday";
-
-async fn send(s: &TestServer, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
-    let mut request = client.request(method.parse().unwrap(), s.url(path));
-    if let Some(t) = token {
-        request = request.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        request = request.json(&b);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
-}
 
 async fn get(s: &TestServer, path: &str) -> (u16, Value) {
     send(s, "GET", path, None, None).await

@@ -5,7 +5,7 @@
 mod common;
 
 use common::fixtures::{load, small_catalogue};
-use common::{Backend, TestServer, TestStore};
+use common::{Backend, TestServer, TestStore, send};
 use serde_json::{Value, json};
 use standards::store::Role;
 
@@ -30,21 +30,6 @@ async fn server(backend: Backend) -> (TestServer, Tokens) {
     }
     let tokens = Tokens { admin: t[0].clone(), editor: t[1].clone(), own: t[2].clone(), other: t[3].clone() };
     (TestServer::start(ts).await, tokens)
-}
-
-async fn send(s: &TestServer, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
-    let client = reqwest::Client::new();
-    let mut request = client.request(method.parse().unwrap(), s.url(path));
-    if let Some(t) = token {
-        request = request.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        request = request.json(&b);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 
 fn new_entry(slug: &str, owner: &str) -> Value {

@@ -171,3 +171,26 @@ pub fn check_schema(doc: &serde_json::Value, schema: &str, instance: &serde_json
         validator.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path)).collect();
     assert!(errors.is_empty(), "{schema}: {errors:#?}");
 }
+
+/// Sends a request as an API client does (a bearer token, a JSON body) and
+/// answers its status and body (JSON, or the text as a JSON string).
+pub async fn send(
+    s: &TestServer,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(60)).build().unwrap();
+    let mut request = client.request(method.parse().unwrap(), s.url(path));
+    if let Some(t) = token {
+        request = request.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        request = request.json(&b);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+}
