@@ -27,12 +27,16 @@
 //! - `FUZZ_SLOW_MS`: a case whose run takes longer fails. A slow case is
 //!   run twice more and only the fastest of the three counts, so a busy
 //!   machine does not make a case slow.
-//! - `FUZZ_SEED`: a fixed seed, to repeat a run.
+//! - `FUZZ_SEED`: a fixed seed, to repeat a run. Each target's seed is
+//!   printed when any `FUZZ_` variable is set, with a line every 100,000
+//!   cases, so that a run the process did not survive (an allocation that
+//!   fails aborts it) can be repeated; `FUZZ_TRACE_FROM=n` (or `FUZZ_TRACE`
+//!   for all) then prints each case from the `n`th before running it.
 //! - `FUZZ_HANG_MS`: a case still running after this long (default 20 s)
 //!   is reported as a hang, and its target stops there (the thread it runs
 //!   on cannot be stopped, and is left behind).
-//! - `FUZZ_SKIP_KNOWN_HANGS`: leave out the inputs of a hang already known
-//!   (see [`skip_known_hangs`]), so a long run can go on past it.
+//! - `FUZZ_SKIP_KNOWN`: leave out inputs of the hang and the aborts
+//!   already known (see [`skip_known`]), so a long run can go on past them.
 //! - `FUZZ_BUDGET`: search steps per case (default 5,000,000, about a
 //!   tenth of a request's budget: some 25 ms of one core, optimised). A
 //!   case that is slow although its search stayed within this budget is
@@ -94,13 +98,30 @@ fn budget() -> Budget {
     Budget::new(env_u64("FUZZ_BUDGET").unwrap_or(5_000_000))
 }
 
-fn config(cases: u64) -> ProptestConfig {
+fn config(cases: u64, seed: u64) -> ProptestConfig {
     ProptestConfig {
         cases: cases.min(u64::from(u32::MAX)) as u32,
         failure_persistence: None,
-        rng_seed: env_u64("FUZZ_SEED").map_or(RngSeed::Random, RngSeed::Fixed),
+        rng_seed: RngSeed::Fixed(seed),
         ..ProptestConfig::default()
     }
+}
+
+/// `FUZZ_SEED`, or a fresh one (printed when `FUZZ_` variables are set, so
+/// a run that the process did not survive can be repeated).
+fn seed() -> u64 {
+    env_u64("FUZZ_SEED").unwrap_or_else(|| {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+        h.finish()
+    })
+}
+
+/// Writes straight to the process's standard error, past the test
+/// harness's capture, so that it is seen even if the process then aborts.
+fn announce(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 /// A failed check: `key` names the kind of failure (distinct keys are
@@ -276,7 +297,13 @@ where
     install_panic_hook();
     let cases = env_u64(&format!("FUZZ_CASES_{}", name.to_ascii_uppercase())).unwrap_or(cases).max(1);
     let slow_limit = env_u64("FUZZ_SLOW_MS").map(Duration::from_millis);
-    let mut runner = TestRunner::new(config(cases));
+    let seed = seed();
+    let reporting = std::env::vars_os().any(|(k, _)| k.to_string_lossy().starts_with("FUZZ_"));
+    let trace_from = env_u64("FUZZ_TRACE_FROM").or_else(|| std::env::var_os("FUZZ_TRACE").map(|_| 1));
+    if reporting {
+        announce(&format!("fuzz {name}: seed {seed}, {cases} cases"));
+    }
+    let mut runner = TestRunner::new(config(cases, seed));
     let worker = Worker::start(name, body);
     let started = Instant::now();
     let mut failures: Vec<Failure> = Vec::new();
@@ -289,6 +316,12 @@ where
         let mut tree = strategy.new_tree(&mut runner).unwrap_or_else(|e| panic!("{name}: no case generated: {e}"));
         ran += 1;
         let value = tree.current();
+        if trace_from.is_some_and(|from| ran >= from) {
+            announce(&format!("fuzz {name}: case {ran}: {value:?}"));
+        }
+        if reporting && ran.is_multiple_of(100_000) {
+            announce(&format!("fuzz {name}: {ran} cases run, {:.0} s", started.elapsed().as_secs_f64()));
+        }
         let t = Instant::now();
         let Ok((outcome, got_deep)) = worker.run(&value) else {
             hung = true;
@@ -336,7 +369,7 @@ where
     }
     worker.finish(hung);
     let failing: u64 = failures.iter().map(|f| f.count).sum();
-    if std::env::vars_os().any(|(k, _)| k.to_string_lossy().starts_with("FUZZ_")) {
+    if reporting {
         eprintln!(
             "fuzz {name}: {ran} cases ({deep_count} {deep}), {failing} failing ({} distinct), {slow_count} slow ({slow_once} slow once but not again), slowest {:.2} ms, {:.1} s",
             failures.len(),
@@ -350,7 +383,7 @@ where
     if failures.is_empty() && slow.is_empty() {
         return;
     }
-    let mut report = format!("{name}: {failing} of {ran} cases failed, {slow_count} were slow\n");
+    let mut report = format!("{name}: {failing} of {ran} cases failed, {slow_count} were slow (FUZZ_SEED={seed})\n");
     for f in &failures {
         report.push_str(&format!(
             "\n{} ({} cases)\n  {}\n  smallest input: {}\n",
@@ -1931,20 +1964,46 @@ fn xlsx_parts() -> impl Strategy<Value = Vec<(String, String)>> + Clone {
             }
             for (i, e) in part_edits {
                 if let Some(part) = parts.get_mut(i) {
-                    part.1 = apply_edits(std::mem::take(&mut part.1), &e);
+                    let damaged = apply_edits(part.1.clone(), &e);
+                    if !skip_known() || within_sheet_limits(&damaged) {
+                        part.1 = damaged;
+                    }
                 }
             }
             parts
         })
 }
 
-/// `FUZZ_SKIP_KNOWN_HANGS`: leave the XML of OpenDocument spreadsheets
-/// undamaged. The reader (calamine 0.38) loops for ever on a `content.xml`
-/// that reaches its end inside a table (cut short, or with the table's end
-/// tag swallowed by a broken tag before it), and damage finds that within a
-/// few hundred cases; this lets a long run go on to other inputs.
-fn skip_known_hangs() -> bool {
-    std::env::var_os("FUZZ_SKIP_KNOWN_HANGS").is_some()
+/// `FUZZ_SKIP_KNOWN`: leave out inputs of failures already known, which
+/// damage finds within some hundreds or thousands of cases, so that a long
+/// run goes on to other inputs. With calamine 0.38:
+///
+/// - an OpenDocument `content.xml` that reaches its end inside a table (cut
+///   short, or its end tag swallowed by a broken tag before it) makes the
+///   reader loop for ever: such XML is left undamaged;
+/// - an XLSX cell or row reference beyond row 1,048,576 (or one whose
+///   digits wrap around `u32` in an optimised build) makes the reader
+///   allocate rows times columns cells, and a `uniqueCount` in the shared
+///   strings of billions makes it reserve that many strings: an allocation
+///   of gigabytes to terabytes that fails and aborts the process. A
+///   damaged sheet or string table with either is left undamaged.
+fn skip_known() -> bool {
+    std::env::var_os("FUZZ_SKIP_KNOWN").is_some()
+}
+
+/// Whether every `r="…"` reference and `uniqueCount` in XLSX XML stays
+/// within a sheet's size.
+fn within_sheet_limits(xml: &str) -> bool {
+    let refs_ok = xml.split(" r=\"").skip(1).all(|rest| {
+        let value = &rest[..rest.find('"').unwrap_or(rest.len())];
+        let digits: String = value.chars().skip_while(|c| c.is_ascii_alphabetic()).collect();
+        digits.len() <= 7 && digits.parse::<u64>().map_or(true, |row| row <= 1_048_576)
+    });
+    let count_ok = xml.split("uniqueCount=\"").skip(1).all(|rest| {
+        let value = &rest[..rest.find('"').unwrap_or(rest.len())];
+        value.len() <= 7
+    });
+    refs_ok && count_ok
 }
 
 /// An OpenDocument spreadsheet: rows and cells of each value type, with
@@ -1997,7 +2056,7 @@ fn ods_parts() -> impl Strategy<Value = Vec<(String, String)>> + Clone {
             );
             vec![
                 ("mimetype".to_owned(), "application/vnd.oasis.opendocument.spreadsheet".to_owned()),
-                ("content.xml".to_owned(), if skip_known_hangs() { content } else { apply_edits(content, &edits) }),
+                ("content.xml".to_owned(), if skip_known() { content } else { apply_edits(content, &edits) }),
                 ("META-INF/manifest.xml".to_owned(), r#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#.to_owned()),
             ]
         })
