@@ -74,7 +74,10 @@ async fn a_search_over_its_work_budget_is_a_search_query_error_on_ckan_and_a_422
 #[tokio::test]
 async fn date_ranges_far_out_of_range_are_a_search_query_error_naming_the_bound() {
     let s = TestServer::with_demo(Backend::Sqlite).await;
-    for bound in ["NOW-9999999999DAYS", "NOW+9999999999DAYS", "NOW-99999999999999999999DAYS", "NOW-9999999999YEARS"] {
+    // `NOWé` was found by tests/fuzz.rs: slicing a byte into `é` panicked.
+    for bound in
+        ["NOW-9999999999DAYS", "NOW+9999999999DAYS", "NOW-99999999999999999999DAYS", "NOW-9999999999YEARS", "NOWé"]
+    {
         let q = format!("metadata_modified:[{bound} TO *]");
         let (status, body) = get(
             &s,

@@ -279,10 +279,13 @@ fn solr_time(text: &str) -> Result<i64, String> {
         if rest.is_empty() {
             return Ok(now.timestamp_micros());
         }
-        let (sign, rest) = match rest.split_at(1) {
-            ("-", r) => (-1i64, r),
-            ("+", r) => (1, r),
-            _ => return Err(bad()),
+        // By character, not byte: `NOWé` must be a bad bound, not a panic.
+        let (sign, rest) = if let Some(r) = rest.strip_prefix('-') {
+            (-1i64, r)
+        } else if let Some(r) = rest.strip_prefix('+') {
+            (1, r)
+        } else {
+            return Err(bad());
         };
         let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
         let n: i64 = digits.parse().map_err(|_| bad())?;
