@@ -65,6 +65,7 @@ use proptest::test_runner::{RngSeed, TestRunner};
 use serde_json::{Map, Value, json};
 use standards::catalogue::fields::{ENTRY_FIELDS, FieldKind, ORGANISATION_KINDS};
 use standards::catalogue::{Catalogue, EntryType, GlossaryTerm, Organisation, Slug, Status, Vocabularies, Vocabulary};
+use standards::ckan::FACETABLE;
 use standards::ckan::solr::{self, Query};
 use standards::export::csv_writer::{escape_cell, unescape_cell};
 use standards::import::{self, Format};
@@ -1161,21 +1162,6 @@ fn solr_parser_and_engine() {
     });
 }
 
-const FACETABLE: &[&str] = &[
-    "organization",
-    "tags",
-    "status",
-    "care_setting",
-    "topic",
-    "standard_category",
-    "technology",
-    "mandated",
-    "entry_type",
-    "license_id",
-    "groups",
-    "res_format",
-];
-
 /// `package_search` through the real server: the evaluator is private to
 /// the library, so it is reached as clients reach it. Every answer must be
 /// 200 or a 409 query error, with a JSON body; never a 500, never a
@@ -1760,16 +1746,6 @@ fn import_plan() {
 // ---------------------------------------------------------------------------
 // Spreadsheet workbooks.
 
-fn column_name(i: u32) -> String {
-    let mut n = i + 1;
-    let mut name = String::new();
-    while n > 0 {
-        name.insert(0, (b'A' + ((n - 1) % 26) as u8) as char);
-        n = (n - 1) / 26;
-    }
-    name
-}
-
 fn xml_escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
@@ -1882,7 +1858,7 @@ fn xlsx_sheet() -> impl Strategy<Value = String> + Clone {
                 }
                 for (c, with_ref, cell) in cells {
                     let c = if matches!(reach, Reach::FarDown) { c % 4 } else { c };
-                    let at = if with_ref { format!(" r=\"{}{r}\"", column_name(c)) } else { String::new() };
+                    let at = if with_ref { format!(" r=\"{}{r}\"", common::spreadsheet_column(c)) } else { String::new() };
                     xml.push_str(&cell.replace("{r}", &at));
                 }
                 xml.push_str("</row>");

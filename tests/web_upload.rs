@@ -140,22 +140,13 @@ async fn every_row_problem_is_shown_and_nothing_is_kept() {
 /// A minimal XLSX workbook, written by hand: one sheet, strings inline,
 /// and numbers; a cell styled `d` is a date (Excel's built-in format 14).
 fn xlsx(rows: &[&[&str]]) -> Vec<u8> {
-    fn column(i: usize) -> String {
-        let mut n = i + 1;
-        let mut name = String::new();
-        while n > 0 {
-            name.insert(0, (b'A' + ((n - 1) % 26) as u8) as char);
-            n = (n - 1) / 26;
-        }
-        name
-    }
     let mut sheet = String::from(
         r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#,
     );
     for (r, row) in rows.iter().enumerate() {
         sheet.push_str(&format!("<row r=\"{}\">", r + 1));
         for (c, cell) in row.iter().enumerate() {
-            let at = format!("{}{}", column(c), r + 1);
+            let at = format!("{}{}", common::spreadsheet_column(c as u32), r + 1);
             if cell.is_empty() {
                 continue;
             } else if let Some(serial) = cell.strip_prefix("date:") {

@@ -4,5 +4,7 @@ pub mod actions;
 mod package;
 mod schema;
 mod search;
+
+pub use search::FACETABLE;
 pub mod solr;
 mod write;

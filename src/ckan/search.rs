@@ -376,7 +376,8 @@ fn parse_sort(sort: &str) -> Result<Vec<(SortKey, bool)>, ActionError> {
 /// A facet value's name, display name and count.
 type FacetItem = (String, String, u32);
 
-const FACETABLE: &[&str] = &[
+/// The fields `facet.field` takes.
+pub const FACETABLE: &[&str] = &[
     "organization",
     "tags",
     "status",

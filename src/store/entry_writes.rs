@@ -94,18 +94,18 @@ async fn max_seq(conn: &mut AnyConnection) -> Result<i64, WriteError> {
     Ok(row.get::<Option<i64>, _>(0).unwrap_or(0))
 }
 
-/// Rows of `table` (`id`, `slug`, and optionally `document`) whose
-/// `column` is one of `values`.
-async fn rows_where_in(
+/// Runs `statement` (a `SELECT` or `DELETE`) for the rows whose `column`
+/// is one of `values`, a list at a time; answers the rows selected.
+async fn where_in(
     conn: &mut AnyConnection,
-    select: &str,
+    statement: &str,
     column: &str,
     values: &[&str],
 ) -> Result<Vec<sqlx::any::AnyRow>, WriteError> {
     let mut out = Vec::new();
     for chunk in values.chunks(BATCH) {
         let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("{select} WHERE {column} IN ({})", marks.join(", "));
+        let sql = format!("{statement} WHERE {column} IN ({})", marks.join(", "));
         let mut q = sqlx::query(&sql);
         for v in chunk {
             q = q.bind(*v);
@@ -123,6 +123,9 @@ pub(super) async fn prepare(
     organisations: &[Organisation],
 ) -> Result<PreparedEntries, WriteError> {
     let seq = max_seq(conn).await?;
+    if entries.is_empty() {
+        return Ok(PreparedEntries { seq, writes: Vec::new(), relies_on: HashSet::new() });
+    }
     // Organisation ids by slug: the store's, then new ones from the set
     // (an organisation already stored keeps its id).
     let mut org_ids: HashMap<String, String> = sqlx::query("SELECT slug, id FROM organisations")
@@ -136,7 +139,7 @@ pub(super) async fn prepare(
     }
     let slugs: Vec<&str> = entries.iter().map(|e| e.slug.as_str()).collect();
     let mut existing: HashMap<String, (String, String)> = HashMap::new();
-    for row in rows_where_in(conn, "SELECT slug, id, document FROM entries", "slug", &slugs).await? {
+    for row in where_in(conn, "SELECT slug, id, document FROM entries", "slug", &slugs).await? {
         existing.insert(row.get(0), (row.get(1), row.get(2)));
     }
     // New entries must not take an id another entry has.
@@ -144,7 +147,7 @@ pub(super) async fn prepare(
         entries.iter().filter(|e| !existing.contains_key(e.slug.as_str())).map(|e| e.id.to_string()).collect();
     let new_id_refs: Vec<&str> = new_ids.iter().map(String::as_str).collect();
     let taken: HashSet<String> =
-        rows_where_in(conn, "SELECT id FROM entries", "id", &new_id_refs).await?.iter().map(|r| r.get(0)).collect();
+        where_in(conn, "SELECT id FROM entries", "id", &new_id_refs).await?.iter().map(|r| r.get(0)).collect();
 
     let mut relies_on: HashSet<String> = slugs.iter().map(|s| (*s).to_owned()).collect();
     let mut writes = Vec::with_capacity(entries.len());
@@ -207,6 +210,9 @@ impl PreparedEntries {
     /// it writes or links to, and no organisation, was changed since it
     /// was prepared.
     pub(super) async fn still_holds(&self, tx: &mut Transaction<'_, Any>) -> Result<bool, WriteError> {
+        if self.writes.is_empty() {
+            return Ok(true);
+        }
         let rows = sqlx::query("SELECT entity, before_doc, after_doc FROM changes WHERE seq > $1")
             .bind(self.seq)
             .fetch_all(&mut **tx)
@@ -281,7 +287,7 @@ impl PreparedEntries {
             .await?;
             let updated: Vec<&str> =
                 chunk.iter().filter(|w| matches!(w.outcome, Outcome::Updated)).map(|w| w.id.as_str()).collect();
-            delete_where_in(tx, "DELETE FROM entry_terms", "entry_id", &updated).await?;
+            where_in(tx, "DELETE FROM entry_terms", "entry_id", &updated).await?;
             let terms: Vec<Value> =
                 chunk.iter().flat_map(|w| w.terms.iter().map(|(v, t)| serde_json::json!([w.id, v, t]))).collect();
             insert_json_rows(tx, backend, "INSERT INTO entry_terms (entry_id, vocabulary, term)", "", &[], &terms)
@@ -307,7 +313,7 @@ impl PreparedEntries {
         let changed: Vec<&EntryWrite> =
             self.writes.iter().filter(|w| !matches!(w.outcome, Outcome::Unchanged)).collect();
         let ids: Vec<&str> = changed.iter().map(|w| w.id.as_str()).collect();
-        delete_where_in(tx, "DELETE FROM entry_links", "entry_id", &ids).await?;
+        where_in(tx, "DELETE FROM entry_links", "entry_id", &ids).await?;
         let mut target_ids: HashMap<String, String> =
             self.writes.iter().map(|w| (w.slug.clone(), w.id.clone())).collect();
         let wanted: Vec<String> = changed
@@ -318,7 +324,7 @@ impl PreparedEntries {
             .into_iter()
             .collect();
         let wanted_refs: Vec<&str> = wanted.iter().map(String::as_str).collect();
-        for row in rows_where_in(tx, "SELECT slug, id FROM entries", "slug", &wanted_refs).await? {
+        for row in where_in(tx, "SELECT slug, id FROM entries", "slug", &wanted_refs).await? {
             target_ids.insert(row.get(0), row.get(1));
         }
         let mut rows: Vec<Value> = Vec::new();
@@ -341,22 +347,4 @@ impl PreparedEntries {
         .await?;
         Ok(())
     }
-}
-
-async fn delete_where_in(
-    tx: &mut Transaction<'_, Any>,
-    delete: &str,
-    column: &str,
-    values: &[&str],
-) -> Result<(), WriteError> {
-    for chunk in values.chunks(BATCH) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("{delete} WHERE {column} IN ({})", marks.join(", "));
-        let mut q = sqlx::query(&sql);
-        for v in chunk {
-            q = q.bind(*v);
-        }
-        q.execute(&mut **tx).await?;
-    }
-    Ok(())
 }

@@ -307,12 +307,11 @@ async fn check(state: &AppState, who: &Principal, decoded: &Decoded) -> anyhow::
     let existing: HashMap<String, Entry> =
         state.store.entries().await?.into_iter().map(|e| (e.slug.to_string(), e)).collect();
     let open_revisions = state.store.open_revision_organisations().await?;
+    let drafts_only = authorise(Some(who), Permission::Review).is_err();
     let mut grants = Vec::new();
     for (entry, location) in set.entries.iter().zip(locations) {
         // Another organisation's draft keeps its name (saving drafts refuses it too).
-        if authorise(Some(who), Permission::Review).is_err()
-            && open_revisions.get(entry.slug.as_str()).is_some_and(|org| org != entry.owner.as_str())
-        {
+        if drafts_only && open_revisions.get(entry.slug.as_str()).is_some_and(|org| org != entry.owner.as_str()) {
             problems.push(Problem {
                 location: Some(location.clone()),
                 column: Some("slug".to_owned()),

@@ -194,3 +194,14 @@ pub async fn send(
     let text = response.text().await.unwrap();
     (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
 }
+
+/// A spreadsheet column's name from its index from 0: A, B, ..., Z, AA, ...
+pub fn spreadsheet_column(i: u32) -> String {
+    let mut n = i + 1;
+    let mut name = String::new();
+    while n > 0 {
+        name.insert(0, (b'A' + ((n - 1) % 26) as u8) as char);
+        n = (n - 1) / 26;
+    }
+    name
+}
