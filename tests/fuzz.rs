@@ -2100,7 +2100,7 @@ fn workbook() -> impl Strategy<Value = Workbook> {
 fn spreadsheet_workbooks() {
     fuzz("spreadsheet", "opened", cases(), workbook(), |book| {
         let bytes = book.bytes();
-        if let Ok((text, _sheet, _offset)) = import::spreadsheet::to_csv(&bytes) {
+        if let Ok((text, _sheet, _offset)) = import::spreadsheet::read_in_process(&bytes) {
             reached();
             let format = Format::guess(Path::new("sheet.csv"), &text).unwrap_or(Format::Csv);
             read(format, &text);

@@ -6,6 +6,7 @@
 mod common;
 
 use std::io::Write;
+use std::time::Duration;
 
 use common::browser::{Answer, Browser};
 use common::fixtures::{load, small_catalogue};
@@ -161,6 +162,11 @@ fn xlsx(rows: &[&[&str]]) -> Vec<u8> {
         sheet.push_str("</row>");
     }
     sheet.push_str("</sheetData></worksheet>");
+    xlsx_package(sheet)
+}
+
+/// An XLSX package around one worksheet's XML.
+fn xlsx_package(sheet: String) -> Vec<u8> {
     let parts = [
         (
             "[Content_Types].xml",
@@ -184,13 +190,64 @@ fn xlsx(rows: &[&[&str]]) -> Vec<u8> {
         ),
         ("xl/worksheets/sheet1.xml", sheet),
     ];
+    zip_package(&parts)
+}
+
+fn zip_package(parts: &[(&str, String)]) -> Vec<u8> {
     let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     for (name, text) in parts {
-        out.start_file(name, options).unwrap();
+        out.start_file(*name, options).unwrap();
         out.write_all(text.as_bytes()).unwrap();
     }
     out.finish().unwrap().into_inner()
+}
+
+/// An OpenDocument spreadsheet package around `content.xml`.
+fn ods_package(content: String) -> Vec<u8> {
+    zip_package(&[
+        ("mimetype", "application/vnd.oasis.opendocument.spreadsheet".to_owned()),
+        ("content.xml", content),
+        (
+            "META-INF/manifest.xml",
+            r#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#.to_owned(),
+        ),
+    ])
+}
+
+/// Defect found by fuzzing (docs/hardening.md): the workbook reader loops
+/// for ever on an OpenDocument file cut short inside a table, and aborts the
+/// whole process on an XLSX cell reference billions of rows down. Read in a
+/// child process with limits, each is a refused upload, in time, and the
+/// server goes on serving (the tests run the reader with a 10 s limit).
+#[tokio::test]
+async fn a_workbook_that_loops_or_exhausts_the_reader_is_refused_in_time_and_the_server_goes_on() {
+    let s = server(Backend::Sqlite).await;
+    let mut b = signed_in(&s, "editor@example.org").await;
+    let cut_short = ods_package(
+        r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="Entries"><table:table-row><table:table-cell office:value-type="string"><text:p>slug</text:p></table:table-cell></table:table-row>"#.to_owned(),
+    );
+    let started = std::time::Instant::now();
+    let looped = upload(&mut b, "entries.ods", cut_short).await;
+    assert_eq!(looped.status, 422, "{}", looped.body);
+    assert!(looped.body.contains("reading stopped after 10 s"), "{}", looped.body);
+    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+
+    let far_down = xlsx_package(
+        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>slug</t></is></c></row><row r="4000000000"><c r="ZZ4000000000" t="inlineStr"><is><t>x</t></is></c></row></sheetData></worksheet>"#.to_owned(),
+    );
+    let aborted = upload(&mut b, "entries.xlsx", far_down).await;
+    assert_eq!(aborted.status, 422, "{}", aborted.body);
+    assert!(aborted.body.contains("more than 2048 MiB of memory"), "{}", aborted.body);
+
+    // The server is still here, and a good workbook still reads.
+    let good = xlsx(&[
+        &["slug", "title", "type", "status", "owner", "category"],
+        &["after-the-storm", "After the storm", "standard", "active", "prsb", "record-standards"],
+    ]);
+    let read = upload(&mut b, "entries.xlsx", good).await;
+    assert_eq!(read.status, 303, "{}", read.body);
+    s.stop().await;
 }
 
 on_both_stores!(

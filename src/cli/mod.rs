@@ -34,6 +34,15 @@ enum Command {
     User(accounts::UserArgs),
     /// Manage API tokens: create, revoke, list.
     Token(accounts::TokenArgs),
+    /// Internal: read one spreadsheet workbook from standard input under
+    /// memory and time limits (the server and the importer run this).
+    #[command(name = "read-workbook", hide = true)]
+    ReadWorkbook {
+        /// The most address space, in bytes.
+        memory_bytes: String,
+        /// The most CPU time, in seconds.
+        seconds: String,
+    },
 }
 
 /// Where the catalogue is kept; every command takes these.
@@ -80,6 +89,18 @@ fn init_logging(format: LogFormat) {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::ReadWorkbook { memory_bytes, seconds } = &cli.command {
+        return crate::import::sandbox::child_main(&[memory_bytes.clone(), seconds.clone()]);
+    }
+    // Workbooks are read by this same program in a child process.
+    match std::env::current_exe() {
+        Ok(program) => {
+            crate::import::sandbox::use_reader(crate::import::sandbox::Reader::new(program));
+        }
+        Err(e) => {
+            eprintln!("warning: cannot find this program to read workbooks apart ({e}); they are read in-process")
+        }
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -101,6 +122,7 @@ pub fn main() -> ExitCode {
             Command::Generate(args) => generate::run(args).await,
             Command::User(args) => accounts::user(args).await,
             Command::Token(args) => accounts::token(args).await,
+            Command::ReadWorkbook { .. } => unreachable!("handled before the runtime starts"),
         }
     });
     match result {

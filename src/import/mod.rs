@@ -7,6 +7,7 @@ mod api_catalogue;
 pub mod ckan;
 mod csv_layout;
 mod json_layout;
+pub mod sandbox;
 pub mod spreadsheet;
 
 use std::collections::{HashMap, HashSet};

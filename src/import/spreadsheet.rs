@@ -20,7 +20,21 @@ pub fn is_workbook(file_name: &str) -> bool {
 
 /// A workbook's first non-empty sheet as CSV text, the sheet's name, and
 /// how many empty rows come above the table.
+///
+/// Where a reader program is set (the `standards` program sets itself), the
+/// workbook is read in a child process with memory and time limits, so a
+/// damaged file that makes the reader loop or allocate without end costs
+/// that process, never the server (see [`super::sandbox`]).
 pub fn to_csv(bytes: &[u8]) -> Result<(String, String, usize), Problem> {
+    match super::sandbox::reader_program() {
+        Some(program) => super::sandbox::read(program, bytes),
+        None => read_in_process(bytes),
+    }
+}
+
+/// [`to_csv`] in this process: a panic in the reader is caught, but a loop
+/// or a huge allocation in it is not.
+pub fn read_in_process(bytes: &[u8]) -> Result<(String, String, usize), Problem> {
     // The workbook reader can panic on a damaged file (found by
     // tests/fuzz.rs: an overflow deep in its XLSX parser); that is a file
     // that does not open, never a failed request.

@@ -246,7 +246,11 @@ pub async fn upload(
             WebError::BadRequest(vec![format!("format: `{name}` is not one of csv, api-catalogue or json")])
         })?),
     };
-    let decoded = match import::decode(&file_name, &bytes, format) {
+    // A workbook is read in a child process that may take seconds; the
+    // wait is kept off the request workers.
+    let name = file_name.clone();
+    let decoding = tokio::task::spawn_blocking(move || import::decode(&name, &bytes, format));
+    let decoded = match decoding.await.map_err(|e| anyhow::anyhow!("reading the upload stopped: {e}"))? {
         Ok(d) => d,
         Err(p) => return Ok(fail(vec![p])),
     };

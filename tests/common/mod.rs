@@ -94,6 +94,7 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(test_store: TestStore) -> TestServer {
+        use_workbook_reader();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -204,4 +205,13 @@ pub fn spreadsheet_column(i: u32) -> String {
         n = (n - 1) / 26;
     }
     name
+}
+
+/// Workbooks are read as the `standards` program reads them: in a child
+/// process (this package's own binary), with the server's memory limit and
+/// a 10 s time limit.
+pub fn use_workbook_reader() {
+    let mut reader = standards::import::sandbox::Reader::new(env!("CARGO_BIN_EXE_standards"));
+    reader.time = std::time::Duration::from_secs(10);
+    standards::import::sandbox::use_reader(reader);
 }
