@@ -14,7 +14,7 @@ use serde_json::Value;
 use sqlx::{Any, AnyConnection, Row, Transaction};
 
 use super::Backend;
-use super::write::{Action, ChangeLog, LogRow, Outcome, WriteError, document};
+use super::write::{Action, ChangeLog, Outcome, WriteError, document};
 use crate::catalogue::{Entry, Organisation, Vocabulary};
 
 /// One entry's write, worked out in advance.
@@ -39,8 +39,10 @@ pub(super) struct EntryWrite {
 pub(super) struct PreparedEntries {
     pub seq: i64,
     pub writes: Vec<EntryWrite>,
-    /// Entries whose state the plan relies on (written, linked to), by slug.
-    relies_on: HashSet<String>,
+    /// Entries whose stored documents the plan relies on: those it writes.
+    writes_to: HashSet<String>,
+    /// Entries outside the set it links to, whose existence it relies on.
+    links_to: HashSet<String>,
 }
 
 /// Values per `IN (...)` list: well under SQLite's and PostgreSQL's limits
@@ -72,7 +74,7 @@ fn json_rows(backend: Backend, columns: usize, integers: &[usize]) -> String {
 
 /// Inserts rows (each a JSON array of its column values) in batches.
 pub(super) async fn insert_json_rows(
-    tx: &mut Transaction<'_, Any>,
+    conn: &mut AnyConnection,
     backend: Backend,
     insert: &str,
     tail: &str,
@@ -84,9 +86,40 @@ pub(super) async fn insert_json_rows(
     let sql = format!("{insert} {}{tail}", json_rows(backend, width, integers));
     for chunk in rows.chunks(JSON_BATCH) {
         let batch = Value::Array(chunk.to_vec()).to_string();
-        out.extend(sqlx::query(&sql).bind(batch).fetch_all(&mut **tx).await?);
+        out.extend(sqlx::query(&sql).bind(batch).fetch_all(&mut *conn).await?);
     }
     Ok(out)
+}
+
+/// The temporary tables rows are staged in, and how each is made.
+const STAGE_TABLES: [(&str, &str); 5] = [
+    (
+        "stage_entries",
+        "CREATE TEMPORARY TABLE stage_entries (ord INTEGER PRIMARY KEY, id TEXT NOT NULL, slug TEXT NOT NULL, sort_title TEXT NOT NULL, \
+         entry_type TEXT NOT NULL, category TEXT NOT NULL, status TEXT NOT NULL, owner_id TEXT NOT NULL, mandated INTEGER NOT NULL, \
+         comply_by TEXT, document TEXT NOT NULL)",
+    ),
+    (
+        "stage_terms",
+        "CREATE TEMPORARY TABLE stage_terms (entry_id TEXT NOT NULL, vocabulary TEXT NOT NULL, term TEXT NOT NULL)",
+    ),
+    ("stage_updated", "CREATE TEMPORARY TABLE stage_updated (id TEXT PRIMARY KEY)"),
+    (
+        "stage_links",
+        "CREATE TEMPORARY TABLE stage_links (entry_id TEXT NOT NULL, kind TEXT NOT NULL, target_id TEXT NOT NULL)",
+    ),
+    (
+        "stage_changes",
+        "CREATE TEMPORARY TABLE stage_changes (ord INTEGER PRIMARY KEY, entity_id TEXT NOT NULL, action TEXT NOT NULL, before_doc TEXT, after_doc TEXT)",
+    ),
+];
+
+/// Drops the staging tables from `conn`, if it has them.
+pub(super) async fn unstage(conn: &mut AnyConnection) -> Result<(), WriteError> {
+    for (table, _) in STAGE_TABLES {
+        sqlx::query(&format!("DROP TABLE IF EXISTS {table}")).execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 async fn max_seq(conn: &mut AnyConnection) -> Result<i64, WriteError> {
@@ -124,7 +157,7 @@ pub(super) async fn prepare(
 ) -> Result<PreparedEntries, WriteError> {
     let seq = max_seq(conn).await?;
     if entries.is_empty() {
-        return Ok(PreparedEntries { seq, writes: Vec::new(), relies_on: HashSet::new() });
+        return Ok(PreparedEntries { seq, writes: Vec::new(), writes_to: HashSet::new(), links_to: HashSet::new() });
     }
     // Organisation ids by slug: the store's, then new ones from the set
     // (an organisation already stored keeps its id).
@@ -149,7 +182,8 @@ pub(super) async fn prepare(
     let taken: HashSet<String> =
         where_in(conn, "SELECT id FROM entries", "id", &new_id_refs).await?.iter().map(|r| r.get(0)).collect();
 
-    let mut relies_on: HashSet<String> = slugs.iter().map(|s| (*s).to_owned()).collect();
+    let writes_to: HashSet<String> = slugs.iter().map(|s| (*s).to_owned()).collect();
+    let mut links_to: HashSet<String> = HashSet::new();
     let mut writes = Vec::with_capacity(entries.len());
     for entry in entries {
         let slug = entry.slug.to_string();
@@ -183,7 +217,7 @@ pub(super) async fn prepare(
             .collect();
         let links: Vec<(&'static str, String)> = entry.links().map(|(k, t)| (k, t.to_string())).collect();
         if !matches!(outcome, Outcome::Unchanged) {
-            relies_on.extend(links.iter().map(|(_, t)| t.clone()));
+            links_to.extend(links.iter().map(|(_, t)| t.clone()).filter(|t| !writes_to.contains(t)));
         }
         writes.push(EntryWrite {
             outcome,
@@ -202,13 +236,14 @@ pub(super) async fn prepare(
             after,
         });
     }
-    Ok(PreparedEntries { seq, writes, relies_on })
+    Ok(PreparedEntries { seq, writes, writes_to, links_to })
 }
 
 impl PreparedEntries {
-    /// Whether the plan still holds inside the write transaction: no entry
-    /// it writes or links to, and no organisation, was changed since it
-    /// was prepared.
+    /// Whether the plan still holds inside the write transaction: no
+    /// organisation changed, no entry it writes changed, and every entry it
+    /// links to is still there under the same slug (an edit to a linked
+    /// entry's other fields does not matter).
     pub(super) async fn still_holds(&self, tx: &mut Transaction<'_, Any>) -> Result<bool, WriteError> {
         if self.writes.is_empty() {
             return Ok(true);
@@ -217,19 +252,26 @@ impl PreparedEntries {
             .bind(self.seq)
             .fetch_all(&mut **tx)
             .await?;
-        for row in &rows {
+        let slug_of = |doc: Option<String>| -> Result<Option<String>, ()> {
+            match doc {
+                None => Ok(None),
+                Some(doc) => serde_json::from_str::<Value>(&doc)
+                    .ok()
+                    .and_then(|d| d.get("slug").and_then(Value::as_str).map(str::to_owned))
+                    .map(Some)
+                    .ok_or(()),
+            }
+        };
+        for row in rows {
             let entity: String = row.get(0);
             match entity.as_str() {
                 "organisation" => return Ok(false),
                 "entry" => {
-                    for doc in [row.get::<Option<String>, _>(1), row.get::<Option<String>, _>(2)].into_iter().flatten()
-                    {
-                        let slug = serde_json::from_str::<Value>(&doc)
-                            .ok()
-                            .and_then(|d| d.get("slug").and_then(Value::as_str).map(str::to_owned));
-                        if slug.is_none_or(|s| self.relies_on.contains(&s)) {
-                            return Ok(false);
-                        }
+                    let (Ok(before), Ok(after)) = (slug_of(row.get(1)), slug_of(row.get(2))) else { return Ok(false) };
+                    let written = [&before, &after].into_iter().flatten().any(|s| self.writes_to.contains(s));
+                    let gone = before.as_ref().is_some_and(|b| self.links_to.contains(b) && after.as_ref() != Some(b));
+                    if written || gone {
+                        return Ok(false);
                     }
                 }
                 _ => {}
@@ -238,26 +280,33 @@ impl PreparedEntries {
         Ok(true)
     }
 
-    /// Writes the entries' rows, their terms and their change log rows, in
-    /// batches. Links are written after, once every row exists.
-    pub(super) async fn write(
+    /// Sends the changed entries' rows, terms and change-log rows to
+    /// temporary tables on `conn`, in batches. This is the slow part of
+    /// writing (each batch arrives as JSON to take apart), and temporary
+    /// tables are the connection's own: other writers are not held up.
+    pub(super) async fn stage(
         &self,
-        tx: &mut Transaction<'_, Any>,
+        conn: &mut AnyConnection,
         backend: Backend,
-        log: &mut ChangeLog<'_>,
         progress: Option<&(dyn Fn(usize) + Send + Sync)>,
     ) -> Result<(), WriteError> {
+        unstage(conn).await?;
+        for table in STAGE_TABLES {
+            sqlx::query(table.1).execute(&mut *conn).await?;
+        }
         let changed: Vec<&EntryWrite> =
             self.writes.iter().filter(|w| !matches!(w.outcome, Outcome::Unchanged)).collect();
         if let Some(progress) = progress {
             progress(self.writes.len() - changed.len());
         }
-        let at = log.at().to_owned();
-        for chunk in changed.chunks(JSON_BATCH) {
+        for (n, chunk) in changed.chunks(JSON_BATCH).enumerate() {
+            let first = n * JSON_BATCH;
             let rows: Vec<Value> = chunk
                 .iter()
-                .map(|w| {
+                .enumerate()
+                .map(|(i, w)| {
                     serde_json::json!([
+                        (first + i) as i64,
                         w.id,
                         w.slug,
                         w.sort_title,
@@ -267,53 +316,64 @@ impl PreparedEntries {
                         w.owner_id,
                         i64::from(w.mandated),
                         w.comply_by,
-                        w.after.to_string(),
-                        at,
-                        at
+                        w.after.to_string()
                     ])
                 })
                 .collect();
-            // A new row gets its creation time; an existing one keeps it.
             insert_json_rows(
-                tx,
+                conn,
                 backend,
-                "INSERT INTO entries (id, slug, sort_title, entry_type, category, status, owner_id, mandated, comply_by, document, created_at, updated_at)",
-                " ON CONFLICT (id) DO UPDATE SET sort_title = excluded.sort_title, entry_type = excluded.entry_type, \
-                 category = excluded.category, status = excluded.status, owner_id = excluded.owner_id, mandated = excluded.mandated, \
-                 comply_by = excluded.comply_by, document = excluded.document, updated_at = excluded.updated_at",
-                &[7],
+                "INSERT INTO stage_entries (ord, id, slug, sort_title, entry_type, category, status, owner_id, mandated, comply_by, document)",
+                "",
+                &[0, 8],
                 &rows,
             )
             .await?;
-            let updated: Vec<&str> =
-                chunk.iter().filter(|w| matches!(w.outcome, Outcome::Updated)).map(|w| w.id.as_str()).collect();
-            where_in(tx, "DELETE FROM entry_terms", "entry_id", &updated).await?;
             let terms: Vec<Value> =
                 chunk.iter().flat_map(|w| w.terms.iter().map(|(v, t)| serde_json::json!([w.id, v, t]))).collect();
-            insert_json_rows(tx, backend, "INSERT INTO entry_terms (entry_id, vocabulary, term)", "", &[], &terms)
+            insert_json_rows(conn, backend, "INSERT INTO stage_terms (entry_id, vocabulary, term)", "", &[], &terms)
                 .await?;
-            let changes: Vec<LogRow<'_>> = chunk
+            let changes: Vec<Value> = chunk
                 .iter()
-                .map(|w| {
+                .enumerate()
+                .map(|(i, w)| {
                     let action = if w.before.is_some() { Action::Update } else { Action::Create };
-                    ("entry", w.id.as_str(), action, w.before.as_ref(), Some(&w.after))
+                    serde_json::json!([
+                        (first + i) as i64,
+                        w.id,
+                        action.as_str(),
+                        w.before.as_ref().map(Value::to_string),
+                        w.after.to_string()
+                    ])
                 })
                 .collect();
-            log.append_many(tx, backend, &changes).await?;
+            insert_json_rows(
+                conn,
+                backend,
+                "INSERT INTO stage_changes (ord, entity_id, action, before_doc, after_doc)",
+                "",
+                &[0],
+                &changes,
+            )
+            .await?;
             if let Some(progress) = progress {
                 progress(chunk.len());
             }
         }
+        let updated: Vec<Value> = changed
+            .iter()
+            .filter(|w| matches!(w.outcome, Outcome::Updated))
+            .map(|w| serde_json::json!([w.id]))
+            .collect();
+        insert_json_rows(conn, backend, "INSERT INTO stage_updated (id)", "", &[], &updated).await?;
+        let links = self.link_rows(conn, &changed).await?;
+        insert_json_rows(conn, backend, "INSERT INTO stage_links (entry_id, kind, target_id)", "", &[], &links).await?;
         Ok(())
     }
 
-    /// Replaces the links of every changed entry, each target by its id
-    /// (in this set or already stored).
-    pub(super) async fn write_links(&self, tx: &mut Transaction<'_, Any>, backend: Backend) -> Result<(), WriteError> {
-        let changed: Vec<&EntryWrite> =
-            self.writes.iter().filter(|w| !matches!(w.outcome, Outcome::Unchanged)).collect();
-        let ids: Vec<&str> = changed.iter().map(|w| w.id.as_str()).collect();
-        where_in(tx, "DELETE FROM entry_links", "entry_id", &ids).await?;
+    /// The links of the changed entries, each target by its id (in this set
+    /// or already stored: the plan relies on those not changing).
+    async fn link_rows(&self, conn: &mut AnyConnection, changed: &[&EntryWrite]) -> Result<Vec<Value>, WriteError> {
         let mut target_ids: HashMap<String, String> =
             self.writes.iter().map(|w| (w.slug.clone(), w.id.clone())).collect();
         let wanted: Vec<String> = changed
@@ -324,11 +384,11 @@ impl PreparedEntries {
             .into_iter()
             .collect();
         let wanted_refs: Vec<&str> = wanted.iter().map(String::as_str).collect();
-        for row in where_in(tx, "SELECT slug, id FROM entries", "slug", &wanted_refs).await? {
+        for row in where_in(conn, "SELECT slug, id FROM entries", "slug", &wanted_refs).await? {
             target_ids.insert(row.get(0), row.get(1));
         }
-        let mut rows: Vec<Value> = Vec::new();
-        for w in &changed {
+        let mut rows = Vec::new();
+        for w in changed {
             for (kind, target) in &w.links {
                 let target_id = target_ids.get(target).ok_or_else(|| {
                     anyhow::anyhow!("entry `{}`: {kind} names `{target}`, which does not exist", w.slug)
@@ -336,15 +396,50 @@ impl PreparedEntries {
                 rows.push(serde_json::json!([w.id, kind, target_id]));
             }
         }
-        insert_json_rows(
-            tx,
-            backend,
-            "INSERT INTO entry_links (entry_id, kind, target_id)",
-            " ON CONFLICT DO NOTHING",
-            &[],
-            &rows,
+        Ok(rows)
+    }
+
+    /// Copies the staged rows into the store's tables, one statement per
+    /// table, inside the write transaction: entries, their terms and links,
+    /// and their change-log rows, numbered in the entries' order.
+    pub(super) async fn write(&self, tx: &mut Transaction<'_, Any>, log: &mut ChangeLog<'_>) -> Result<(), WriteError> {
+        if self.writes.iter().all(|w| matches!(w.outcome, Outcome::Unchanged)) {
+            return Ok(());
+        }
+        // A new row gets its creation time; an existing one keeps it.
+        sqlx::query(
+            "INSERT INTO entries (id, slug, sort_title, entry_type, category, status, owner_id, mandated, comply_by, document, created_at, updated_at) \
+             SELECT id, slug, sort_title, entry_type, category, status, owner_id, mandated, comply_by, document, CAST($1 AS TEXT), CAST($1 AS TEXT) \
+             FROM stage_entries WHERE true \
+             ON CONFLICT (id) DO UPDATE SET sort_title = excluded.sort_title, entry_type = excluded.entry_type, \
+             category = excluded.category, status = excluded.status, owner_id = excluded.owner_id, mandated = excluded.mandated, \
+             comply_by = excluded.comply_by, document = excluded.document, updated_at = excluded.updated_at",
         )
+        .bind(log.at())
+        .execute(&mut **tx)
         .await?;
+        // An updated entry's terms and links are replaced; a new one has none.
+        for statement in [
+            "DELETE FROM entry_terms WHERE entry_id IN (SELECT id FROM stage_updated)",
+            "DELETE FROM entry_links WHERE entry_id IN (SELECT id FROM stage_updated)",
+            "INSERT INTO entry_terms (entry_id, vocabulary, term) SELECT entry_id, vocabulary, term FROM stage_terms",
+            // Rows first, links second, so entries in one set may link to
+            // each other in any order.
+            "INSERT INTO entry_links (entry_id, kind, target_id) SELECT entry_id, kind, target_id FROM stage_links \
+             WHERE true ON CONFLICT DO NOTHING",
+        ] {
+            sqlx::query(statement).execute(&mut **tx).await?;
+        }
+        sqlx::query(
+            "INSERT INTO changes (entity, entity_id, action, actor, at, before_doc, after_doc) \
+             SELECT 'entry', entity_id, action, CAST($1 AS TEXT), CAST($2 AS TEXT), before_doc, after_doc FROM stage_changes ORDER BY ord",
+        )
+        .bind(log.actor())
+        .bind(log.at())
+        .execute(&mut **tx)
+        .await?;
+        let last = max_seq(tx).await?;
+        log.logged_up_to(last);
         Ok(())
     }
 }

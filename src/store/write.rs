@@ -104,20 +104,21 @@ impl Store {
         // taken (see `entry_writes`), so other writers wait only while
         // rows are sent.
         let started = std::time::Instant::now();
-        let prepared = {
-            let mut conn = self.pool.acquire().await?;
-            entry_writes::prepare(&mut conn, &set.entries, &set.organisations).await?
-        };
+        let mut conn = self.pool.acquire().await?;
+        let prepared = entry_writes::prepare(&mut conn, &set.entries, &set.organisations).await?;
+        prepared.stage(&mut conn, self.backend, progress).await?;
         let prepare_ms = started.elapsed().as_millis() as u64;
         let _guard = self.write_lock.lock().await;
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_write_on(&mut conn).await?;
         let locked = std::time::Instant::now();
         let prepared = if prepared.still_holds(&mut tx).await? {
             prepared
         } else {
             // Someone changed what the plan relies on meanwhile: work it
             // out again, now that nobody else can write.
-            entry_writes::prepare(&mut tx, &set.entries, &set.organisations).await?
+            let again = entry_writes::prepare(&mut tx, &set.entries, &set.organisations).await?;
+            again.stage(&mut tx, self.backend, None).await?;
+            again
         };
         let mut summary = Summary::default();
         let at = now().to_rfc3339();
@@ -139,8 +140,6 @@ impl Store {
                 Outcome::Unchanged => summary.organisations_unchanged += 1,
             }
         }
-        // Rows first, links second, so entries in one batch may link to
-        // each other in any order.
         for w in &prepared.writes {
             match w.outcome {
                 Outcome::Created => summary.entries_created += 1,
@@ -148,10 +147,8 @@ impl Store {
                 Outcome::Unchanged => summary.entries_unchanged += 1,
             }
         }
-        prepared.write(&mut tx, self.backend, &mut log, progress).await?;
+        prepared.write(&mut tx, &mut log).await?;
         let rows_ms = locked.elapsed().as_millis() as u64;
-        prepared.write_links(&mut tx, self.backend).await?;
-        let links_ms = locked.elapsed().as_millis() as u64 - rows_ms;
         for slug in &set.delete_entries {
             delete_entry(&mut tx, &mut log, slug).await?;
             summary.entries_deleted += 1;
@@ -193,20 +190,46 @@ impl Store {
         } else {
             tx.commit().await?;
         }
+        let commit_ms = locked.elapsed().as_millis() as u64 - before_commit;
+        drop(_guard);
+        // The staged rows go with the connection back to the pool unless
+        // dropped; a failure here costs only their space until next time.
+        if let Err(e) = entry_writes::unstage(&mut conn).await {
+            tracing::warn!(error = %e, "could not drop the staging tables");
+        }
         tracing::debug!(
             entries = prepared.writes.len(),
             prepare_ms,
             rows_ms,
-            links_ms,
-            rest_ms = before_commit - rows_ms - links_ms,
-            commit_ms = locked.elapsed().as_millis() as u64 - before_commit,
+            rest_ms = before_commit - rows_ms,
+            commit_ms,
             "change set applied"
         );
         Ok(summary)
     }
 }
 
+/// PostgreSQL: writers across instances take turns so change sequence
+/// numbers become visible in order; followers rely on that.
+const WRITERS_TAKE_TURNS: &str = "LOCK TABLE changes IN EXCLUSIVE MODE";
+
 impl Store {
+    /// [`Store::begin_write`] on a connection already taken from the pool.
+    async fn begin_write_on<'c>(
+        &self,
+        conn: &'c mut sqlx::pool::PoolConnection<Any>,
+    ) -> Result<Transaction<'c, Any>, sqlx::Error> {
+        use sqlx::Connection;
+        match self.backend {
+            Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => {
+                let mut tx = conn.begin().await?;
+                sqlx::query(WRITERS_TAKE_TURNS).execute(&mut *tx).await?;
+                Ok(tx)
+            }
+        }
+    }
+
     /// A transaction for writing, taken in turn with every other writer.
     /// Callers hold `write_lock` while it is open.
     pub(super) async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
@@ -214,17 +237,12 @@ impl Store {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => {
                 let mut tx = self.pool.begin().await?;
-                // Writers across instances take turns so change sequence
-                // numbers become visible in order; followers rely on that.
-                sqlx::query("LOCK TABLE changes IN EXCLUSIVE MODE").execute(&mut *tx).await?;
+                sqlx::query(WRITERS_TAKE_TURNS).execute(&mut *tx).await?;
                 Ok(tx)
             }
         }
     }
 }
-
-/// One change-log row: entity, entity id, action, before, after.
-pub(super) type LogRow<'a> = (&'a str, &'a str, Action, Option<&'a Value>, Option<&'a Value>);
 
 pub(super) struct ChangeLog<'a> {
     actor: &'a str,
@@ -241,40 +259,13 @@ impl<'a> ChangeLog<'a> {
         self.at
     }
 
-    /// Appends several rows in order, in as few statements as fit.
-    pub(super) async fn append_many(
-        &mut self,
-        tx: &mut Transaction<'_, Any>,
-        backend: Backend,
-        rows: &[LogRow<'_>],
-    ) -> Result<(), WriteError> {
-        let rows: Vec<Value> = rows
-            .iter()
-            .map(|(entity, id, action, before, after)| {
-                serde_json::json!([
-                    entity,
-                    id,
-                    action.as_str(),
-                    self.actor,
-                    self.at,
-                    before.map(Value::to_string),
-                    after.map(Value::to_string)
-                ])
-            })
-            .collect();
-        let seqs = entry_writes::insert_json_rows(
-            tx,
-            backend,
-            "INSERT INTO changes (entity, entity_id, action, actor, at, before_doc, after_doc)",
-            " RETURNING seq",
-            &[],
-            &rows,
-        )
-        .await?;
-        if let Some(max) = seqs.iter().map(|r| r.get::<i64, _>(0)).max() {
-            self.last_seq = Some(max);
-        }
-        Ok(())
+    pub(super) fn actor(&self) -> &str {
+        self.actor
+    }
+
+    /// Notes rows logged up to `seq` by a statement of the caller's own.
+    pub(super) fn logged_up_to(&mut self, seq: i64) {
+        self.last_seq = Some(seq);
     }
 
     pub(super) async fn append(
