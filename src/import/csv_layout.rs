@@ -17,6 +17,7 @@ pub fn read(content: &str) -> RawCatalogue {
         }
     };
     let mut known = Vec::with_capacity(headers.len());
+    let mut seen = std::collections::HashSet::with_capacity(headers.len());
     for (i, name) in headers.iter().enumerate() {
         let ok = ENTRY_FIELDS.iter().any(|f| f.name == name);
         if !ok {
@@ -27,7 +28,7 @@ pub fn read(content: &str) -> RawCatalogue {
                 expected: "a field name from docs/catalogue-format.md, such as slug, title, status".into(),
             });
         }
-        if headers[..i].contains(name) {
+        if !seen.insert(name.as_str()) {
             raw.problems.push(Problem {
                 location: Some(Location::Row(1)),
                 column: Some(name.clone()),
