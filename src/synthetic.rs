@@ -75,7 +75,9 @@ pub fn generate(base: &Catalogue, size: usize) -> Catalogue {
         let qualifier = QUALIFIERS[rng.below(QUALIFIERS.len())];
         let purpose = PURPOSES[rng.below(PURPOSES.len())];
         if round > 0 {
-            e.slug = Slug::parse(&format!("{}-v{round}", source.slug)).unwrap_or_else(|_| source.slug.clone());
+            // `-synthetic-N`: no real slug ends so (`-v2` does: real second
+            // versions).
+            e.slug = Slug::parse(&format!("{}-synthetic-{round}", source.slug)).unwrap_or_else(|_| source.slug.clone());
             e.title = format!("{} ({qualifier} {purpose} profile {round})", source.title);
             e.summary = Some(format!(
                 "{} This {qualifier} variant covers {purpose}.",
@@ -86,6 +88,8 @@ pub fn generate(base: &Catalogue, size: usize) -> Catalogue {
             e.dependencies.retain(|s| base.entries.iter().any(|b| &b.slug == s));
             e.related = vec![source.slug.clone()];
             e.standards_implemented.retain(|s| base.entries.iter().any(|b| &b.slug == s));
+            e.is_part_of.retain(|s| base.entries.iter().any(|b| &b.slug == s));
+            e.replaced_by.retain(|s| base.entries.iter().any(|b| &b.slug == s));
             let extra = settings[rng.below(settings.len())].slug.clone();
             if !e.care_settings.contains(&extra) {
                 e.care_settings.push(extra);

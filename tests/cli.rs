@@ -397,3 +397,52 @@ fn sigterm_stops_the_server_within_five_seconds_even_with_a_request_in_flight() 
     assert!(status.success(), "exit status {status}");
     drop(slow);
 }
+
+#[test]
+fn check_reports_findings_by_entry_and_field_and_exits_one_only_on_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo: serde_json::Value = serde_json::from_str(standards::demo::CATALOGUE).unwrap();
+    // One entry kept whole: it passes, so the file checks clean today.
+    let mut one = demo.clone();
+    let keep = demo["entries"].as_array().unwrap().iter().find(|e| e["slug"] == "e-referral-service").unwrap().clone();
+    one["entries"] = serde_json::json!([keep.clone()]);
+    let clean = dir.path().join("clean.json");
+    std::fs::write(&clean, one.to_string()).unwrap();
+    let out = standards().arg("check").arg(&clean).args(["--today", "2026-11-29"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("checked 1 entries as of 2026-11-29: 0 errors, 0 warnings"), "{text}");
+    // Two years on its sources are stale: warnings only, still exit 0.
+    let out =
+        standards().arg("check").arg(&clean).args(["--today", "2028-12-01", "--format", "json"]).output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(report["errors"], 0);
+    assert_eq!(report["warnings"], 2);
+    assert_eq!(report["findings"][0]["severity"], "warning");
+    assert_eq!(report["findings"][0]["entry"], "e-referral-service");
+    assert_eq!(report["findings"][0]["field"], "sources");
+    // Mandated with no basis or date: errors naming the entry and field, exit 1.
+    let mut bad = keep;
+    bad["mandated"] = serde_json::json!(true);
+    bad["reference_code"] = serde_json::json!("ISB 1555");
+    one["entries"] = serde_json::json!([bad]);
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, one.to_string()).unwrap();
+    let out = standards().arg("check").arg(&broken).args(["--today", "2026-11-29"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("error: e-referral-service: legal_basis: mandated"), "{text}");
+    assert!(text.contains("error: e-referral-service: comply_by: mandated"), "{text}");
+    assert!(
+        text.contains("error: e-referral-service: reference_code: `ISB 1555` is not written canonically: `ISB1555`"),
+        "{text}"
+    );
+    // A file that is not a catalogue says so, naming it.
+    let junk = dir.path().join("junk.json");
+    std::fs::write(&junk, "[1, 2").unwrap();
+    let out = standards().arg("check").arg(&junk).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("junk.json: not a catalogue in the export format"), "{err}");
+}

@@ -48,7 +48,7 @@ async fn abbreviations_and_synonyms_find_what_people_mean() {
     for (q, expected) in [
         ("PDS", "personal-demographics-service-fhir-api"),
         ("SCR", "summary-care-record"),
-        ("e-RS", "e-referral-service-api"),
+        ("e-RS", "e-referral-service"),
         ("EPS", "electronic-prescription-service"),
         ("dm+d", "dm-d"),
         ("ToC", "transfer-of-care-fhir"),

@@ -27,6 +27,14 @@ fn field_schema(kind: FieldKind) -> Value {
             json!({"type": "array", "items": {"type": "string", "format": "uri", "pattern": "^https?://"}})
         }
         FieldKind::List => json!({"type": "array", "items": {"type": "string"}}),
+        FieldKind::Sources => json!({"type": "array", "items": {
+            "type": "object",
+            "required": ["url"],
+            "properties": {
+                "url": {"type": "string", "format": "uri", "pattern": "^https?://"},
+                "checked_on": {"type": ["string", "null"], "format": "date"}
+            }
+        }}),
         FieldKind::Terms(_) | FieldKind::Entries => json!({"type": "array", "items": slug}),
         FieldKind::Date => json!({"type": ["string", "null"], "format": "date"}),
         FieldKind::Bool => json!({"type": "boolean"}),

@@ -50,6 +50,8 @@ pub struct Entry {
     pub documentation_url: Option<String>,
     pub status: Status,
     pub status_notes: Vec<String>,
+    #[serde(default)]
+    pub replaced_by: Vec<Slug>,
     pub versions: Vec<String>,
     pub publication_due: Option<NaiveDate>,
     pub implement_from: Option<NaiveDate>,
@@ -77,7 +79,7 @@ pub struct Entry {
     pub applies_to: Vec<String>,
     pub impacts_on: Vec<String>,
     pub conformance_date: Option<NaiveDate>,
-    pub is_part_of: Vec<String>,
+    pub is_part_of: Vec<Slug>,
     pub references: Vec<String>,
     pub associated_media: Vec<String>,
     pub licence: Option<String>,
@@ -87,6 +89,9 @@ pub struct Entry {
     pub technical_committee: Option<String>,
     pub approval_date: Option<NaiveDate>,
     pub post_implementation_review_date: Option<NaiveDate>,
+    /// Why a date is knowingly absent.
+    #[serde(default)]
+    pub date_note: Option<String>,
     pub reviews: Option<String>,
     pub access_network: Option<String>,
     pub authentication: Option<String>,
@@ -94,8 +99,17 @@ pub struct Entry {
     pub digital_onboarding: Option<bool>,
     pub environments: Vec<String>,
     pub standards_implemented: Vec<Slug>,
+    #[serde(default)]
+    pub sources: Vec<Source>,
     pub created_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// A public page an entry's facts come from, and when it was last checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    pub url: String,
+    pub checked_on: Option<NaiveDate>,
 }
 
 impl Entry {
@@ -109,7 +123,9 @@ impl Entry {
         }
         let mut entry: Entry = serde_json::from_value(Value::Object(fields))
             .map_err(|e| vec![FieldError::new("(entry)", "", &e.to_string())])?;
-        for link in [&entry.dependencies, &entry.related, &entry.standards_implemented] {
+        for link in
+            [&entry.dependencies, &entry.related, &entry.standards_implemented, &entry.is_part_of, &entry.replaced_by]
+        {
             if link.contains(&entry.slug) {
                 return Err(vec![FieldError::new(
                     "related",
@@ -132,7 +148,9 @@ impl Entry {
         let deps = self.dependencies.iter().map(|s| ("dependencies", s));
         let related = self.related.iter().map(|s| ("related", s));
         let implemented = self.standards_implemented.iter().map(|s| ("standards_implemented", s));
-        deps.chain(related).chain(implemented)
+        let part_of = self.is_part_of.iter().map(|s| ("is_part_of", s));
+        let replaced_by = self.replaced_by.iter().map(|s| ("replaced_by", s));
+        deps.chain(related).chain(implemented).chain(part_of).chain(replaced_by)
     }
 
     /// The content of the entry without what the store stamps on it, for

@@ -74,13 +74,20 @@ pub enum FieldKind {
     Terms(Vocabulary),
     Organisation,
     Entries,
+    /// Where the facts come from: web addresses, each with the date it was
+    /// last checked (`{"url", "checked_on"}`; in a CSV cell `URL checked
+    /// YYYY-MM-DD`, items separated by `;`).
+    Sources,
     /// Written by the directory; ignored on import.
     Timestamp,
 }
 
 impl FieldKind {
     pub fn is_list(self) -> bool {
-        matches!(self, FieldKind::List | FieldKind::Urls | FieldKind::Terms(_) | FieldKind::Entries)
+        matches!(
+            self,
+            FieldKind::List | FieldKind::Urls | FieldKind::Terms(_) | FieldKind::Entries | FieldKind::Sources
+        )
     }
 }
 
@@ -122,6 +129,7 @@ pub const ENTRY_FIELDS: &[FieldSpec] = &[
     field("documentation_url", K::Url),
     required("status", K::Status),
     field("status_notes", K::List),
+    field("replaced_by", K::Entries),
     field("versions", K::List),
     field("publication_due", K::Date),
     field("implement_from", K::Date),
@@ -149,7 +157,7 @@ pub const ENTRY_FIELDS: &[FieldSpec] = &[
     field("applies_to", K::List),
     field("impacts_on", K::List),
     field("conformance_date", K::Date),
-    field("is_part_of", K::List),
+    field("is_part_of", K::Entries),
     field("references", K::Urls),
     field("associated_media", K::Urls),
     field("licence", K::Text),
@@ -159,6 +167,7 @@ pub const ENTRY_FIELDS: &[FieldSpec] = &[
     field("technical_committee", K::Text),
     field("approval_date", K::Date),
     field("post_implementation_review_date", K::Date),
+    field("date_note", K::Text),
     field("reviews", K::Text),
     field("access_network", K::Text),
     field("authentication", K::Text),
@@ -166,6 +175,7 @@ pub const ENTRY_FIELDS: &[FieldSpec] = &[
     field("digital_onboarding", K::OptionalBool),
     field("environments", K::List),
     field("standards_implemented", K::Entries),
+    field("sources", K::Sources),
     field("created_at", K::Timestamp),
     field("updated_at", K::Timestamp),
 ];
@@ -370,6 +380,77 @@ fn uri_escaped(text: &str) -> String {
     out
 }
 
+/// One source as a CSV cell item writes it: `URL checked YYYY-MM-DD`.
+pub fn source_text(source: &Value) -> String {
+    let url = source.get("url").and_then(Value::as_str).unwrap_or_default();
+    match source.get("checked_on").and_then(Value::as_str) {
+        Some(date) => format!("{url} checked {date}"),
+        None => url.to_owned(),
+    }
+}
+
+/// Sources: a JSON array of `{"url", "checked_on"}` objects, or of texts
+/// (or one text with items separated by `;`) each `URL` or `URL checked
+/// YYYY-MM-DD`.
+fn sources(spec: &FieldSpec, value: &Value) -> Result<Value, Vec<FieldError>> {
+    let name = spec.name;
+    let expected = "sources as `URL checked YYYY-MM-DD` (the date optional), separated by `;`, \
+                    or JSON objects with `url` and `checked_on`";
+    let given: Vec<(String, Option<String>)> = match value {
+        Value::Array(values) if values.iter().any(Value::is_object) => {
+            let mut out = Vec::new();
+            for v in values {
+                let url = v.get("url").and_then(Value::as_str);
+                let checked = v.get("checked_on");
+                let known_keys = v.as_object().is_some_and(|o| o.keys().all(|k| k == "url" || k == "checked_on"));
+                match (url, checked) {
+                    (Some(url), None | Some(Value::Null)) if known_keys => out.push((url.to_owned(), None)),
+                    (Some(url), Some(Value::String(d))) if known_keys => out.push((url.to_owned(), Some(d.clone()))),
+                    _ => return Err(vec![FieldError::new(name, &show(v), expected)]),
+                }
+            }
+            out
+        }
+        _ => items(spec, value)
+            .map_err(|e| vec![e])?
+            .into_iter()
+            .map(|item| match item.split_once(" checked ") {
+                Some((url, date)) => (url.trim().to_owned(), Some(date.trim().to_owned())),
+                None => (item, None),
+            })
+            .collect(),
+    };
+    let mut errors = Vec::new();
+    let mut out: Vec<Value> = Vec::new();
+    for (url, checked) in given {
+        let url = match web_address(url.trim(), false) {
+            Ok(url) => url,
+            Err(e) => {
+                errors.push(FieldError::new(name, &url, e));
+                continue;
+            }
+        };
+        let checked_on = match checked.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+            None => Value::Null,
+            Some(d) => match NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+                Ok(date) => Value::String(date.format("%Y-%m-%d").to_string()),
+                Err(_) => {
+                    errors.push(FieldError::new(
+                        name,
+                        d,
+                        "the date a source was checked as YYYY-MM-DD, such as 2026-11-29",
+                    ));
+                    continue;
+                }
+            },
+        };
+        if !out.iter().any(|s| s["url"] == url.as_str()) {
+            out.push(serde_json::json!({"url": url, "checked_on": checked_on}));
+        }
+    }
+    if errors.is_empty() { Ok(Value::Array(out)) } else { Err(errors) }
+}
+
 fn parse_bool(s: &str) -> Option<bool> {
     match s.trim().to_ascii_lowercase().as_str() {
         "true" | "yes" | "y" | "1" => Some(true),
@@ -405,6 +486,7 @@ fn normalise_value(spec: &FieldSpec, value: &Value, resolver: &dyn Resolver) -> 
             Value::Array(out)
         }
         K::List => Value::from(items(spec, value).map_err(one)?),
+        K::Sources => sources(spec, value)?,
         K::Id => match text(spec, value).map_err(one)? {
             None => Value::Null,
             Some(s) => match uuid::Uuid::parse_str(&s) {

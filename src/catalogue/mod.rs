@@ -1,6 +1,7 @@
 //! The domain: entries, organisations and vocabularies, and the rules that
 //! make them valid. Everything outside this module trusts these types.
 
+pub mod check;
 mod content;
 mod entry;
 pub mod fields;
@@ -12,7 +13,7 @@ mod vocabulary;
 use std::fmt;
 
 pub use content::{GlossaryTerm, Page, PageKind};
-pub use entry::{Entry, EntryType};
+pub use entry::{Entry, EntryType, Source};
 pub use fields::{Resolver, Vocabulary};
 pub use organisation::Organisation;
 pub use slug::{SLUG_FORM, Slug};

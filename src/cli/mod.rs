@@ -1,6 +1,7 @@
 //! The `standards` command line.
 
 mod accounts;
+mod check;
 mod export;
 pub mod generate;
 mod import;
@@ -28,6 +29,9 @@ enum Command {
     Import(import::ImportArgs),
     /// Write the whole catalogue out as JSON, or the entries as CSV.
     Export(export::ExportArgs),
+    /// Check the catalogue's content (the live store, or a file): mandates
+    /// with dates, canonical codes, contacts, sources. Exit 1 on errors.
+    Check(check::CheckArgs),
     /// Write a synthetic catalogue of N entries for benchmarks and load tests.
     Generate(generate::GenerateArgs),
     /// Manage people: add, list, disable.
@@ -119,6 +123,7 @@ pub fn main() -> ExitCode {
                 import::run(args).await
             }
             Command::Export(args) => export::run(args).await,
+            Command::Check(args) => check::run(args).await,
             Command::Generate(args) => generate::run(args).await,
             Command::User(args) => accounts::user(args).await,
             Command::Token(args) => accounts::token(args).await,

@@ -30,8 +30,14 @@ fn cell(value: &Value) -> String {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
         Value::Array(items) => {
-            let texts: Vec<String> =
-                items.iter().map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned)).collect();
+            let texts: Vec<String> = items
+                .iter()
+                .map(|i| match i {
+                    Value::String(s) => s.clone(),
+                    Value::Object(_) => crate::catalogue::fields::source_text(i),
+                    other => other.to_string(),
+                })
+                .collect();
             join_list(&texts)
         }
         other => other.to_string(),

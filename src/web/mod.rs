@@ -55,11 +55,20 @@ impl SiteData {
     }
 }
 
+/// The content check's findings on the live catalogue, each with the
+/// owner of the entry it names.
+pub struct Attention {
+    pub seq: i64,
+    pub findings: Vec<(crate::catalogue::check::Finding, String)>,
+}
+
 /// The website's shared state: the cached site data and the address the
 /// site is published at (for canonical links and the sitemap).
 #[derive(Default)]
 pub struct Site {
     data: RwLock<Option<Arc<SiteData>>>,
+    /// The content check's findings, with each entry's owner, as of a change.
+    attention: RwLock<Option<Arc<Attention>>>,
     pub public_url: Option<String>,
     pub attempts: account::Attempts,
 }
@@ -68,6 +77,7 @@ impl Site {
     pub fn new(public_url: Option<String>) -> Site {
         Site {
             data: RwLock::new(None),
+            attention: RwLock::new(None),
             public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()),
             attempts: account::Attempts::default(),
         }
@@ -94,6 +104,29 @@ impl Site {
                 None => Err(e),
             },
         }
+    }
+
+    /// What the content check finds in the live catalogue as of change
+    /// `seq`, worked out again only when the catalogue has changed.
+    pub async fn attention(&self, store: &Store, seq: i64) -> anyhow::Result<Arc<Attention>> {
+        if let Some(held) = self.attention.read().expect("site lock").clone()
+            && held.seq >= seq
+        {
+            return Ok(held);
+        }
+        let catalogue = store.catalogue().await?;
+        let owners: HashMap<String, String> =
+            catalogue.entries.iter().map(|e| (e.slug.to_string(), e.owner.to_string())).collect();
+        let findings = crate::catalogue::check::check(&catalogue, chrono::Utc::now().date_naive())
+            .into_iter()
+            .map(|f| {
+                let owner = owners.get(&f.entry).cloned().unwrap_or_default();
+                (f, owner)
+            })
+            .collect();
+        let fresh = Arc::new(Attention { seq, findings });
+        *self.attention.write().expect("site lock") = Some(fresh.clone());
+        Ok(fresh)
     }
 
     async fn load(&self, store: &Store, seq: i64) -> anyhow::Result<Arc<SiteData>> {

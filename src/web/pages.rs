@@ -251,7 +251,11 @@ struct EntryPage {
     dependencies: Vec<EntryLink>,
     related: Vec<EntryLink>,
     implemented: Vec<EntryLink>,
+    part_of: Vec<EntryLink>,
+    replaced_by: Vec<EntryLink>,
+    parts: Vec<EntryLink>,
     used_by: Vec<EntryLink>,
+    sources: Vec<(String, Option<String>)>,
     mandate: Vec<Row>,
     maturity: Vec<Row>,
     access: Vec<Row>,
@@ -312,24 +316,23 @@ pub async fn entry(
         .vocabularies
         .term(Vocabulary::Category, e.category.as_str())
         .map_or_else(|| e.category.to_string(), |t| t.label.clone());
-    let used_by = state
-        .store
-        .links_to(&slug)
-        .await?
-        .into_iter()
-        .map(|(from, kind)| {
-            let title = state.search.with_index(|index| index.doc_id(&from).map(|d| index.doc(d).title.clone()));
-            EntryLink {
-                title: title.unwrap_or_else(|| from.clone()),
-                slug: from,
-                note: match kind.as_str() {
-                    "dependencies" => "depends on this".to_owned(),
-                    "standards_implemented" => "implements this".to_owned(),
-                    _ => "related".to_owned(),
-                },
-            }
-        })
-        .collect();
+    let (parts, used_by): (Vec<_>, Vec<_>) =
+        state.store.links_to(&slug).await?.into_iter().partition(|(_, kind)| kind == "is_part_of");
+    let link_from = |(from, kind): (String, String)| {
+        let title = state.search.with_index(|index| index.doc_id(&from).map(|d| index.doc(d).title.clone()));
+        EntryLink {
+            title: title.unwrap_or_else(|| from.clone()),
+            slug: from,
+            note: match kind.as_str() {
+                "dependencies" => "depends on this".to_owned(),
+                "standards_implemented" => "implements this".to_owned(),
+                "replaced_by" => "replaced by this".to_owned(),
+                _ => "related".to_owned(),
+            },
+        }
+    };
+    let parts: Vec<EntryLink> = parts.into_iter().map(link_from).collect();
+    let used_by: Vec<EntryLink> = used_by.into_iter().map(link_from).collect();
     let d = |v: &Option<NaiveDate>| v.as_ref().map(date);
     let about = rows(vec![
         ("Alternative names", list(&e.alternative_names)),
@@ -354,6 +357,7 @@ pub async fn entry(
         ("Enforcement", e.enforcement.clone()),
         ("Assurance", e.assurance.clone()),
         ("Conformance date", d(&e.conformance_date)),
+        ("About the dates", e.date_note.clone()),
         ("Endorsed by", list(&e.endorsements)),
     ]);
     let maturity = rows(vec![
@@ -427,7 +431,11 @@ pub async fn entry(
         dependencies: entry_links(&state, &e.dependencies),
         related: entry_links(&state, &e.related),
         implemented: entry_links(&state, &e.standards_implemented),
+        part_of: entry_links(&state, &e.is_part_of),
+        replaced_by: entry_links(&state, &e.replaced_by),
+        parts,
         used_by,
+        sources: e.sources.iter().map(|s| (s.url.clone(), s.checked_on.as_ref().map(date))).collect(),
         mandate,
         maturity,
         access,

@@ -47,7 +47,14 @@ struct Dashboard {
     mine: Vec<Revision>,
     queue: Vec<Revision>,
     is_admin: bool,
+    /// What the content check finds in entries this person may edit.
+    attention: Vec<crate::catalogue::check::Finding>,
+    attention_errors: usize,
+    attention_total: usize,
 }
+
+/// How many findings the dashboard lists; the rest are counted.
+const ATTENTION_SHOWN: usize = 100;
 
 pub async fn dashboard(
     State(state): State<AppState>,
@@ -70,6 +77,14 @@ pub async fn dashboard(
     };
     let queue =
         if reviewer { state.store.revisions(Some(RevisionState::Submitted), None, None).await? } else { Vec::new() };
+    let attention = state.site.attention(&state.store, state.search.seq()).await?;
+    let theirs: Vec<&crate::catalogue::check::Finding> = attention
+        .findings
+        .iter()
+        .filter(|(_, owner)| authorise(Some(who), Permission::WriteEntry { owner }).is_ok())
+        .map(|(f, _)| f)
+        .collect();
+    let attention_errors = theirs.iter().filter(|f| f.severity == crate::catalogue::check::Severity::Error).count();
     let l = super::private_layout(&headers, &state, "/dashboard", "Your dashboard");
     Ok(html(&Dashboard {
         l,
@@ -78,6 +93,9 @@ pub async fn dashboard(
         mine,
         queue,
         is_admin: authorise(Some(who), Permission::ViewAudit).is_ok(),
+        attention_total: theirs.len(),
+        attention_errors,
+        attention: theirs.into_iter().take(ATTENTION_SHOWN).cloned().collect(),
     }))
 }
 
@@ -108,7 +126,11 @@ fn hint(name: &str, kind: FieldKind) -> &'static str {
         ("slug", _) => "Lower-case letters, numbers and hyphens; it becomes the address and cannot change later.",
         ("summary", _) => "One or two sentences in plain English.",
         ("description", _) => "Markdown: blank lines between paragraphs, ## for headings, [text](address) for links.",
+        ("date_note", _) => "Where a date is knowingly absent, why (for example, the notice sets no conformance date).",
         (_, FieldKind::List) => "One per line.",
+        (_, FieldKind::Sources) => {
+            "One public page per line, with the date you checked it: https://… checked 2026-11-29"
+        }
         (_, FieldKind::Date) => "For example, 2027-04-01.",
         (_, FieldKind::Entries) => "Hold Ctrl (or Cmd) to choose more than one.",
         _ => "",
@@ -136,9 +158,14 @@ async fn fields(
         Some(other) => other.to_string(),
     };
     let list = |v: Option<&Value>| match v {
-        Some(Value::Array(items)) => {
-            items.iter().map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned)).collect()
-        }
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| match i {
+                Value::String(s) => s.clone(),
+                Value::Object(_) => crate::catalogue::fields::source_text(i),
+                other => other.to_string(),
+            })
+            .collect(),
         _ => Vec::new(),
     };
     let mut out = Vec::new();
@@ -147,7 +174,7 @@ async fn fields(
         let (control, choices): (&'static str, Vec<(String, String)>) = match spec.kind {
             FieldKind::Id | FieldKind::Timestamp => continue,
             FieldKind::Markdown => ("textarea", Vec::new()),
-            FieldKind::List => ("lines", Vec::new()),
+            FieldKind::List | FieldKind::Sources => ("lines", Vec::new()),
             FieldKind::Date => ("date", Vec::new()),
             FieldKind::Bool => ("select", vec![("false".into(), "No".into()), ("true".into(), "Yes".into())]),
             FieldKind::OptionalBool => (
@@ -223,7 +250,7 @@ fn document_from_form(form: &[(String, String)]) -> Map<String, Value> {
         let values: Vec<&str> = form.iter().filter(|(k, _)| k == spec.name).map(|(_, v)| v.as_str()).collect();
         match spec.kind {
             FieldKind::Id | FieldKind::Timestamp => {}
-            FieldKind::List => {
+            FieldKind::List | FieldKind::Sources => {
                 let lines: Vec<Value> = values
                     .iter()
                     .flat_map(|v| v.lines())
