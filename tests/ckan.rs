@@ -100,6 +100,42 @@ async fn reads_answer_in_ckans_envelope_and_shapes() {
     s.stop().await;
 }
 
+/// The national directory's own front end asks these on its pages; each
+/// must mean what it says (booleans are the strings `true` and `false`).
+#[tokio::test]
+async fn the_national_directory_front_ends_query_shapes_work() {
+    let s = TestServer::with_demo(Backend::Sqlite).await;
+    let catalogue = s.test_store.store.catalogue().await.unwrap();
+    let published = |e: &&standards::catalogue::Entry| {
+        matches!(e.status, standards::catalogue::Status::Active | standards::catalogue::Status::Deprecated)
+    };
+    let count = |fq: &'static str| {
+        let s = &s;
+        async move {
+            let (status, r) = action(s, "package_search", &format!("fq={fq}&rows=0")).await;
+            assert_eq!(status, 200, "{fq}: {r}");
+            r["result"]["count"].as_u64().unwrap() as usize
+        }
+    };
+    let all_published = catalogue.entries.iter().filter(published).count();
+    assert!(all_published > 0 && all_published < catalogue.entries.len());
+    assert_eq!(count("(is_published_standard:true)").await, all_published);
+    assert_eq!(count("(is_published_standard:false)").await, catalogue.entries.len() - all_published);
+    let mandated_published = catalogue.entries.iter().filter(published).filter(|e| e.mandated).count();
+    assert!(mandated_published > 0);
+    assert_eq!(count("(mandated:(*true*)%20AND%20is_published_standard:true)").await, mandated_published);
+    assert_eq!(count("(mandated:true%20AND%20is_published_standard:true)").await, mandated_published);
+    let pharmacy = catalogue
+        .entries
+        .iter()
+        .filter(published)
+        .filter(|e| e.care_settings.iter().any(|c| c.as_str() == "pharmacy"))
+        .count();
+    assert!(pharmacy > 0);
+    assert_eq!(count("(care_setting:(*Pharmacy*)%20AND%20is_published_standard:true)").await, pharmacy);
+    s.stop().await;
+}
+
 #[tokio::test]
 async fn package_search_speaks_solr_and_agrees_with_the_json_api() {
     let s = TestServer::with_demo(Backend::Sqlite).await;

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::catalogue::{Entry, Organisation, Status, Vocabularies, Vocabulary};
+use crate::catalogue::{Entry, Organisation, Vocabularies, Vocabulary};
 
 fn time(t: Option<chrono::DateTime<chrono::Utc>>) -> Value {
     // CKAN writes naive ISO timestamps with microseconds.
@@ -94,7 +94,7 @@ pub fn package(entry: &Entry, org: Option<&Organisation>, vocabularies: &Vocabul
     put("maintainer_email", json!(entry.contact));
     // The national directory's scheming fields.
     put("reference_code", json!(entry.reference_code));
-    put("is_published_standard", json!(matches!(entry.status, Status::Active | Status::Deprecated)));
+    put("is_published_standard", json!(super::search::published(entry.status.slug())));
     put("mandated", json!(entry.mandated));
     put("status", json!(entry.status.slug()));
     put("publication_due_date", date(entry.publication_due));

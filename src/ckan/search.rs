@@ -134,12 +134,11 @@ impl Scope<'_> {
                 self.facet(Facet::Technology, &cmp, |s| term_label(v, Vocabulary::Technology, s))?
             }
             "entry_type" => self.facet(Facet::Type, &cmp, str::to_owned)?,
-            "mandated" => {
-                let yes =
-                    matches!(&cmp, Compare::Exact(x) if ["true", "yes", "1"].iter().any(|t| x.eq_ignore_ascii_case(t)));
-                let wanted = if yes { "true" } else { "false" };
-                self.facet(Facet::Mandated, &Compare::Exact(wanted), str::to_owned)?
-            }
+            // Booleans are the strings `true` and `false`, as Solr indexes
+            // them: `mandated:true`, `mandated:(*true*)` and
+            // `is_published_standard:true` all mean what they say.
+            "mandated" => self.docs_where(|d| yes_no(&cmp, ix.doc(d).mandated, b))?,
+            "is_published_standard" => self.docs_where(|d| yes_no(&cmp, published(ix.doc(d).status), b))?,
             // Every package is a public, active dataset.
             "type" | "dataset_type" => {
                 if cmp.matches("dataset", b)? {
@@ -168,7 +167,7 @@ impl Scope<'_> {
             },
             other => {
                 return Err(ActionError::search(format!(
-                    "Search Query is invalid: unknown field `{other}`; use name, title, tags, organization, owner_org, status, care_setting, topic, standard_category, technology, mandated, entry_type, text"
+                    "Search Query is invalid: unknown field `{other}`; use name, title, tags, organization, owner_org, status, care_setting, topic, standard_category, technology, mandated, is_published_standard, entry_type, text"
                 )));
             }
         })
@@ -523,4 +522,21 @@ pub async fn package_search(state: &AppState, p: &Params) -> Result<Value, Actio
         "search_facets": search_facets,
         "sort": sort_text,
     }))
+}
+
+/// Whether a boolean field's value, as the string `true` or `false`,
+/// matches `cmp`; `yes`/`no` and `1`/`0` are read as the booleans too.
+fn yes_no(cmp: &Compare<'_>, value: bool, budget: &Budget) -> Result<bool, OverBudget> {
+    let text = if value { "true" } else { "false" };
+    if cmp.matches(text, budget)? {
+        return Ok(true);
+    }
+    let aliases: &[&str] = if value { &["yes", "1"] } else { &["no", "0"] };
+    Ok(matches!(cmp, Compare::Exact(x) if aliases.iter().any(|a| x.eq_ignore_ascii_case(a))))
+}
+
+/// The national directory's "published standard": in force, including
+/// deprecated ones still in use (the CKAN package's `is_published_standard`).
+pub fn published(status: &str) -> bool {
+    matches!(status, "active" | "deprecated")
 }
