@@ -1,13 +1,22 @@
 //! Links the first use of each glossary term on a page to its definition.
 
+use aho_corasick::AhoCorasick;
+
 use crate::catalogue::GlossaryTerm;
 use crate::search::index::escape;
 
 /// The names of every glossary term, longest first, ready to find in text.
+/// Every name is found in one pass over a text (an Aho-Corasick automaton
+/// for the names matched in any case, one for those matched as written),
+/// so linking costs the length of the text, not that times the names.
 #[derive(Debug, Default, Clone)]
 pub struct Linker {
     /// (name as matched, case-sensitive?, slug, term)
     names: Vec<(String, bool, String, String)>,
+    /// Names matched in lower case, and each pattern's index in `names`.
+    any_case: Option<(AhoCorasick, Vec<usize>)>,
+    /// Names matched as written (acronyms), and their indexes.
+    as_written: Option<(AhoCorasick, Vec<usize>)>,
 }
 
 /// Short names written in capitals (FHIR, EPS, API) only match in
@@ -31,7 +40,16 @@ impl Linker {
             .collect();
         names.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
         names.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
-        Linker { names }
+        let automaton = |sensitive: bool| {
+            let ids: Vec<usize> = (0..names.len()).filter(|&i| names[i].1 == sensitive).collect();
+            let patterns: Vec<&str> = ids.iter().map(|&i| names[i].0.as_str()).collect();
+            // Building fails only past the automaton's size limits, far
+            // beyond any glossary; then those names are simply not linked.
+            (!ids.is_empty()).then(|| AhoCorasick::new(&patterns).ok().map(|ac| (ac, ids))).flatten()
+        };
+        let any_case = automaton(false);
+        let as_written = automaton(true);
+        Linker { names, any_case, as_written }
     }
 
     /// Escapes each text for HTML and links the first use of each term
@@ -42,27 +60,40 @@ impl Linker {
     }
 
     fn link<'a>(&'a self, text: &str, linked: &mut Vec<&'a str>) -> String {
+        // Lower-casing ASCII keeps every byte where it was, so positions in
+        // `lower` are positions in `text`.
         let lower = text.to_ascii_lowercase();
-        // Matches as (start, end, slug, term); the longest name wins a place.
+        // Every occurrence of every name: (index in `names`, start, end).
+        let mut hits: Vec<(usize, usize, usize)> = Vec::new();
+        for (automaton, haystack) in [(&self.any_case, lower.as_str()), (&self.as_written, text)] {
+            if let Some((ac, ids)) = automaton {
+                hits.extend(
+                    ac.find_overlapping_iter(haystack).map(|m| (ids[m.pattern().as_usize()], m.start(), m.end())),
+                );
+            }
+        }
+        // Names in their order (longest first), each name's occurrences in
+        // text order: the first whole-word one not overlapping a longer name
+        // already found is linked.
+        hits.sort_unstable();
         let mut found: Vec<(usize, usize, &str, &str)> = Vec::new();
-        for (name, sensitive, slug, term) in &self.names {
-            if linked.contains(&slug.as_str()) || found.iter().any(|f| f.2 == slug) {
-                continue;
-            }
-            let haystack = if *sensitive { text } else { lower.as_str() };
-            let mut from = 0;
-            while let Some(pos) = haystack[from..].find(name.as_str()) {
-                let start = from + pos;
-                let end = start + name.len();
-                let boundary_before = text[..start].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
-                let boundary_after = text[end..].chars().next().is_none_or(|c| !c.is_alphanumeric());
-                let overlaps = found.iter().any(|f| start < f.1 && f.0 < end);
-                if boundary_before && boundary_after && !overlaps {
-                    found.push((start, end, slug, term));
-                    break;
+        let mut i = 0;
+        while i < hits.len() {
+            let name = hits[i].0;
+            let group = hits[i..].iter().position(|h| h.0 != name).map_or(hits.len(), |n| i + n);
+            let (_, _, slug, term) = &self.names[name];
+            if !linked.contains(&slug.as_str()) && !found.iter().any(|f| f.2 == slug) {
+                for &(_, start, end) in &hits[i..group] {
+                    let boundary_before = text[..start].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+                    let boundary_after = text[end..].chars().next().is_none_or(|c| !c.is_alphanumeric());
+                    let overlaps = found.iter().any(|f| start < f.1 && f.0 < end);
+                    if boundary_before && boundary_after && !overlaps {
+                        found.push((start, end, slug, term));
+                        break;
+                    }
                 }
-                from = start + text[start..].chars().next().map_or(1, char::len_utf8);
             }
+            i = group;
         }
         found.sort_by_key(|f| f.0);
         let mut out = String::with_capacity(text.len() + found.len() * 64);
