@@ -489,3 +489,27 @@ on_both_stores!(authorisation_matrix_for_the_forms, |backend| async move {
     }
     s.stop().await;
 });
+
+/// The dashboard lists what the content check finds, in the entries the
+/// person signed in may edit: everything for an editor, their own
+/// organisation's for a publisher.
+#[tokio::test]
+async fn the_dashboard_lists_content_check_findings_for_the_entries_each_person_can_edit() {
+    let s = server(Backend::Sqlite).await;
+    let mut editor = Browser::new(&s);
+    editor.sign_in("editor@example.org", PASSWORD).await;
+    let (status, page) = editor.get("/dashboard").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"needs-attention\""), "{page}");
+    // The fixture's entries have no sources: an error each.
+    for slug in ["snomed-ct", "about-me", "pds-fhir"] {
+        assert!(page.contains(&format!("href=\"/standards/{slug}/edit\"")), "{slug} listed for an editor");
+    }
+    assert!(page.contains("needs the public pages its facts come from"), "{page}");
+    let mut publisher = Browser::new(&s);
+    publisher.sign_in("pub@example.org", PASSWORD).await;
+    let (_, page) = publisher.get("/dashboard").await;
+    assert!(page.contains("href=\"/standards/about-me/edit\""), "PRSB's own entry is listed");
+    assert!(!page.contains("href=\"/standards/snomed-ct/edit\""), "NHS England's entry is not listed for PRSB");
+    s.stop().await;
+}
