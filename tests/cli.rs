@@ -133,6 +133,38 @@ fn structured_logs_are_json_lines_with_request_ids() {
     assert!(logs.iter().any(|l| l["span"]["request_id"] == "trace-me-42"), "{logs:#?}");
 }
 
+/// Logs written to a file or a pipe are plain text: no colour escape codes
+/// (they cost bytes on every line of a busy server's log).
+#[test]
+fn text_logs_to_a_pipe_carry_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = standards()
+        .args(["serve", "--listen", "127.0.0.1:0", "--empty", "--data-dir"])
+        .arg(dir.path())
+        .env_remove("NO_COLOR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = loop {
+        let line = lines.next().unwrap().unwrap();
+        if let Some(b) = line.strip_prefix("listening on ") {
+            break b.to_owned();
+        }
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        reqwest::get(format!("{base}/healthz")).await.unwrap();
+    });
+    let mut stderr = child.stderr.take().unwrap();
+    assert!(terminate(child).success());
+    let mut logs = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut logs).unwrap();
+    assert!(logs.contains("listening"), "{logs}");
+    assert!(!logs.contains('\u{1b}'), "no escape codes: {logs:?}");
+}
+
 #[test]
 fn import_reports_errors_with_rows_and_a_non_zero_exit_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
