@@ -478,3 +478,56 @@ fn check_reports_findings_by_entry_and_field_and_exits_one_only_on_errors() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("junk.json: not a catalogue in the export format"), "{err}");
 }
+
+/// `backup` then `restore` gives back exactly the store that was backed
+/// up, on SQLite (online copy) and on PostgreSQL (pg_dump, pg_restore);
+/// a store with entries is replaced only with --force.
+#[test]
+fn backup_and_restore_round_trip_on_both_stores() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite_dir = dir.path().join("data");
+    let pg = rt.block_on(common::TestStore::new(common::Backend::Postgres));
+    let targets: [(&str, Vec<std::ffi::OsString>); 2] = [
+        ("sqlite", vec!["--data-dir".into(), sqlite_dir.clone().into()]),
+        ("postgres", vec!["--database-url".into(), pg.url.clone().into()]),
+    ];
+    let change = dir.path().join("change.csv");
+    std::fs::write(
+        &change,
+        "slug,title,type,category,owner,status\nsnomed-ct,SNOMED CT (changed after the backup),standard,data-definitions-and-terminologies,nhs-england,active\n",
+    )
+    .unwrap();
+    let demo = dir.path().join("demo.json");
+    std::fs::write(&demo, standards::demo::CATALOGUE).unwrap();
+    for (name, store) in targets {
+        let run = |args: &[&std::ffi::OsStr]| standards().args(args).args(&store).output().unwrap();
+        assert!(run(&["import".as_ref(), demo.as_os_str()]).status.success(), "{name}: import");
+        let before = run(&["export".as_ref()]).stdout;
+        let file = dir.path().join(format!("{name}.backup"));
+        let out = run(&["backup".as_ref(), "--output".as_ref(), file.as_os_str()]);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(run(&["import".as_ref(), change.as_os_str()]).status.success());
+        assert_ne!(run(&["export".as_ref()]).stdout, before, "{name}: the change landed");
+        let refused = run(&["restore".as_ref(), file.as_os_str()]);
+        assert_eq!(refused.status.code(), Some(1), "{name}: a store with entries needs --force");
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("give --force to replace it"));
+        let out = run(&["restore".as_ref(), file.as_os_str(), "--force".as_ref()]);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(run(&["export".as_ref()]).stdout, before, "{name}: the store is as it was backed up");
+        let junk = dir.path().join("junk.backup");
+        std::fs::write(&junk, "not a backup").unwrap();
+        assert!(
+            !run(&["restore".as_ref(), junk.as_os_str(), "--force".as_ref()]).status.success(),
+            "{name}: junk refused"
+        );
+        assert_eq!(run(&["export".as_ref()]).stdout, before, "{name}: a refused restore changes nothing");
+    }
+    // SQLite keeps the store it replaced beside the restored one.
+    let kept = std::fs::read_dir(&sqlite_dir)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("standards.db.before-restore-"))
+        .count();
+    assert!(kept >= 1);
+    rt.block_on(pg.finish());
+}

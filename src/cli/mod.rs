@@ -1,6 +1,7 @@
 //! The `standards` command line.
 
 mod accounts;
+mod backup;
 mod check;
 mod export;
 pub mod generate;
@@ -29,6 +30,12 @@ enum Command {
     Import(import::ImportArgs),
     /// Write the whole catalogue out as JSON, or the entries as CSV.
     Export(export::ExportArgs),
+    /// Copy the whole store (catalogue, history, people, tokens, audit) to
+    /// one file: SQLite online, PostgreSQL with pg_dump.
+    Backup(backup::BackupArgs),
+    /// Put a backup in place of the store (a store with entries only with
+    /// --force; SQLite keeps the replaced one beside it).
+    Restore(backup::RestoreArgs),
     /// Check the catalogue's content (the live store, or a file): mandates
     /// with dates, canonical codes, contacts, sources. Exit 1 on errors.
     Check(check::CheckArgs),
@@ -127,6 +134,8 @@ pub fn main() -> ExitCode {
             }
             Command::Export(args) => export::run(args).await,
             Command::Check(args) => check::run(args).await,
+            Command::Backup(args) => backup::backup(args).await,
+            Command::Restore(args) => backup::restore(args).await,
             Command::Generate(args) => generate::run(args).await,
             Command::User(args) => accounts::user(args).await,
             Command::Token(args) => accounts::token(args).await,

@@ -150,6 +150,20 @@ impl Store {
         Ok(store)
     }
 
+    /// A consistent copy of a SQLite store in `path` (`VACUUM INTO`, which
+    /// reads a snapshot while other connections go on writing).
+    pub async fn backup_sqlite(&self, path: &std::path::Path) -> anyhow::Result<()> {
+        if self.backend != Backend::Sqlite {
+            anyhow::bail!("a PostgreSQL store is backed up with pg_dump");
+        }
+        sqlx::query("VACUUM INTO $1")
+            .bind(path.display().to_string())
+            .execute(&self.pool)
+            .await
+            .with_context(|| format!("cannot write a copy of the store to {}", path.display()))?;
+        Ok(())
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
