@@ -531,3 +531,42 @@ fn backup_and_restore_round_trip_on_both_stores() {
     assert!(kept >= 1);
     rt.block_on(pg.finish());
 }
+
+/// `migrate` copies a SQLite store whole into an empty PostgreSQL store:
+/// the same catalogue comes out, people come along, and writes go on from
+/// the copied change log's numbers; a second migrate into the now full
+/// store is refused.
+#[test]
+fn migrate_copies_a_sqlite_store_whole_into_postgres() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let pg = rt.block_on(common::TestStore::new(common::Backend::Postgres));
+    let demo = dir.path().join("demo.json");
+    std::fs::write(&demo, standards::demo::CATALOGUE).unwrap();
+    let sqlite = |args: &[&str]| standards().args(args).arg("--data-dir").arg(&data).output().unwrap();
+    let postgres = |args: &[&str]| standards().args(args).args(["--database-url", &pg.url]).output().unwrap();
+    assert!(standards().arg("import").arg(&demo).arg("--data-dir").arg(&data).output().unwrap().status.success());
+    assert!(sqlite(&["user", "add", "ed@nhs.net", "--role", "editor"]).status.success());
+    let before = sqlite(&["export"]).stdout;
+    let out = sqlite(&["migrate", "--to", &pg.url]);
+    let report = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{report}");
+    assert!(report.contains("every table's row count matches"), "{report}");
+    assert!(report.contains("users: 1 rows"), "{report}");
+    assert_eq!(postgres(&["export"]).stdout, before, "the same catalogue");
+    assert!(String::from_utf8_lossy(&postgres(&["user", "list"]).stdout).contains("ed@nhs.net"));
+    // A write after the copy takes the next change number.
+    let change = dir.path().join("change.csv");
+    std::fs::write(
+        &change,
+        "slug,title,type,category,owner,status\nsnomed-ct,SNOMED CT (after the move),standard,data-definitions-and-terminologies,nhs-england,active\n",
+    )
+    .unwrap();
+    let out = standards().arg("import").arg(&change).args(["--database-url", &pg.url]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let again = sqlite(&["migrate", "--to", &pg.url]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("is not empty"));
+    rt.block_on(pg.finish());
+}

@@ -36,6 +36,9 @@ enum Command {
     /// Put a backup in place of the store (a store with entries only with
     /// --force; SQLite keeps the replaced one beside it).
     Restore(backup::RestoreArgs),
+    /// Copy a SQLite store whole (catalogue, history, content, people,
+    /// tokens, audit) into an empty PostgreSQL store, checking row counts.
+    Migrate(backup::MigrateArgs),
     /// Check the catalogue's content (the live store, or a file): mandates
     /// with dates, canonical codes, contacts, sources. Exit 1 on errors.
     Check(check::CheckArgs),
@@ -135,6 +138,7 @@ pub fn main() -> ExitCode {
             Command::Export(args) => export::run(args).await,
             Command::Check(args) => check::run(args).await,
             Command::Backup(args) => backup::backup(args).await,
+            Command::Migrate(args) => backup::migrate(args).await,
             Command::Restore(args) => backup::restore(args).await,
             Command::Generate(args) => generate::run(args).await,
             Command::User(args) => accounts::user(args).await,

@@ -9,6 +9,7 @@ mod changes;
 mod entry_writes;
 mod publishing;
 mod query;
+pub mod transfer;
 mod uploads;
 mod write;
 
