@@ -13,6 +13,7 @@ pub mod cli;
 pub mod demo;
 pub mod export;
 pub mod import;
+pub mod metrics;
 pub mod search;
 pub mod server;
 pub mod store;

@@ -131,7 +131,25 @@ pub fn read_concurrency() -> usize {
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
      font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
+/// Counts each request for `/metrics` under its route's pattern.
+async fn count_request(
+    axum::extract::State(metrics): axum::extract::State<std::sync::Arc<crate::metrics::Metrics>>,
+    request: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "(no route)".to_owned(), |m| m.as_str().to_owned());
+    let method = request.method().as_str().to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    metrics.record(&route, &method, response.status().as_u16(), started.elapsed().as_secs_f64());
+    response
+}
+
 pub fn app(state: AppState) -> Router {
+    let metrics = state.metrics.clone();
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
@@ -164,6 +182,7 @@ pub fn app(state: AppState) -> Router {
             std::sync::Arc::new(tokio::sync::Semaphore::new(read_concurrency())),
             read_turns,
         ))
+        .layer(axum::middleware::from_fn_with_state(metrics, count_request))
         .layer(axum::middleware::from_fn(error_shapes))
         .layer(axum::middleware::from_fn(security_headers))
         .layer(tower_http::compression::CompressionLayer::new().br(true).gzip(true))

@@ -229,3 +229,24 @@ async fn the_changes_log_is_readable_in_pages() {
     assert!(seqs.iter().all(|&q| q > next));
     s.stop().await;
 }
+
+/// `/metrics` answers the local host in Prometheus's text format, counting
+/// requests under their route's pattern, never the address asked for.
+#[tokio::test]
+async fn metrics_count_requests_by_route_pattern_for_the_local_host() {
+    let s = TestServer::with_demo(Backend::Sqlite).await;
+    assert_eq!(s.get("/standards/snomed-ct").await.status(), 200);
+    assert_eq!(s.get("/standards/dm-d").await.status(), 200);
+    let response = s.get("/metrics").await;
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains("standards_http_requests_total{route=\"/standards/{slug}\",method=\"GET\",status=\"200\"} 2\n"),
+        "{text}"
+    );
+    assert!(!text.contains("snomed-ct"), "addresses asked for are not labels");
+    assert!(text.contains("# TYPE standards_http_request_duration_seconds histogram"));
+    assert!(text.contains("\nstandards_index_lag_changes 0\n"), "{text}");
+    s.stop().await;
+}

@@ -33,13 +33,15 @@ pub struct AppState {
     pub store: Arc<Store>,
     pub search: Arc<Search>,
     pub site: Arc<crate::web::Site>,
+    /// Request counts and latencies for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
     /// Builds the search index from the store.
     pub async fn new(store: Arc<Store>) -> anyhow::Result<AppState> {
         let search = Arc::new(Search::build(&store).await?);
-        Ok(AppState { store, search, site: Arc::new(crate::web::Site::default()) })
+        Ok(AppState { store, search, site: Arc::new(crate::web::Site::default()), metrics: Arc::default() })
     }
 
     /// The address the site is published at, for canonical links and the
@@ -60,6 +62,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
         .route("/api/v1/standards", get(standards::list).post(write::create))
         .route(
             "/api/v1/standards/{slug}",

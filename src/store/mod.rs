@@ -79,6 +79,8 @@ pub struct Store {
     /// Writes from this process go one at a time: SQLite allows one writer,
     /// and it keeps the changes log in commit order.
     write_lock: tokio::sync::Mutex<()>,
+    /// Change sets committed by this process, and entries they wrote.
+    written: (std::sync::atomic::AtomicU64, std::sync::atomic::AtomicU64),
 }
 
 /// How long a request waits for a database connection. Connections are
@@ -146,7 +148,7 @@ impl Store {
         if backend == Backend::Sqlite {
             sqlx::raw_sql("PRAGMA journal_mode = WAL").execute(&pool).await?;
         }
-        let store = Store { pool, backend, write_lock: tokio::sync::Mutex::new(()) };
+        let store = Store { pool, backend, write_lock: tokio::sync::Mutex::new(()), written: Default::default() };
         store.migrate().await?;
         Ok(store)
     }
@@ -163,6 +165,17 @@ impl Store {
             .await
             .with_context(|| format!("cannot write a copy of the store to {}", path.display()))?;
         Ok(())
+    }
+
+    /// Connections in the pool, and how many of them are idle.
+    pub fn pool_use(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
+    /// Change sets applied by this process, and the entries they wrote.
+    pub fn writes(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.written.0.load(Relaxed), self.written.1.load(Relaxed))
     }
 
     pub fn backend(&self) -> Backend {

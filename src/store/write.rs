@@ -189,6 +189,12 @@ impl Store {
             tx.rollback().await?;
         } else {
             tx.commit().await?;
+            use std::sync::atomic::Ordering::Relaxed;
+            self.written.0.fetch_add(1, Relaxed);
+            self.written.1.fetch_add(
+                (summary.entries_created + summary.entries_updated + summary.entries_deleted) as u64,
+                Relaxed,
+            );
         }
         let commit_ms = locked.elapsed().as_millis() as u64 - before_commit;
         drop(_guard);
