@@ -98,12 +98,16 @@ async fn serve_empty_starts_with_no_entries_and_the_environment_sets_the_data_di
     assert!(dir.path().join("standards.db").exists());
 }
 
-#[test]
-fn structured_logs_are_json_lines_with_request_ids() {
+/// Runs `standards serve` with `log_args` on an empty directory, sends one
+/// `/healthz` request with `x-request-id: trace-me-42`, stops it, and
+/// answers everything it logged.
+fn logs_of_one_request(log_args: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let mut child = standards()
-        .args(["serve", "--listen", "127.0.0.1:0", "--empty", "--log-format", "json", "--data-dir"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--empty", "--data-dir"])
         .arg(dir.path())
+        .args(log_args)
+        .env_remove("NO_COLOR")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -124,11 +128,18 @@ fn structured_logs_are_json_lines_with_request_ids() {
             .await
             .unwrap();
     });
-    let stderr = child.stderr.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
     assert!(terminate(child).success());
-    let logs: Vec<serde_json::Value> = BufReader::new(stderr)
+    let mut logs = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut logs).unwrap();
+    logs
+}
+
+#[test]
+fn structured_logs_are_json_lines_with_request_ids() {
+    let logs: Vec<serde_json::Value> = logs_of_one_request(&["--log-format", "json"])
         .lines()
-        .map(|l| serde_json::from_str(&l.unwrap()).expect("every log line is JSON"))
+        .map(|l| serde_json::from_str(l).expect("every log line is JSON"))
         .collect();
     assert!(logs.iter().any(|l| l["span"]["request_id"] == "trace-me-42"), "{logs:#?}");
 }
@@ -137,31 +148,9 @@ fn structured_logs_are_json_lines_with_request_ids() {
 /// (they cost bytes on every line of a busy server's log).
 #[test]
 fn text_logs_to_a_pipe_carry_no_colour_codes() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = standards()
-        .args(["serve", "--listen", "127.0.0.1:0", "--empty", "--data-dir"])
-        .arg(dir.path())
-        .env_remove("NO_COLOR")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let base = loop {
-        let line = lines.next().unwrap().unwrap();
-        if let Some(b) = line.strip_prefix("listening on ") {
-            break b.to_owned();
-        }
-    };
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        reqwest::get(format!("{base}/healthz")).await.unwrap();
-    });
-    let mut stderr = child.stderr.take().unwrap();
-    assert!(terminate(child).success());
-    let mut logs = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut logs).unwrap();
+    let logs = logs_of_one_request(&[]);
     assert!(logs.contains("listening"), "{logs}");
+    assert!(logs.contains("trace-me-42"), "one line per request: {logs}");
     assert!(!logs.contains('\u{1b}'), "no escape codes: {logs:?}");
 }
 
