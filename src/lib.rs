@@ -10,6 +10,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod ckan;
 pub mod cli;
+pub mod client;
 pub mod demo;
 pub mod export;
 pub mod import;

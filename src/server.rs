@@ -150,6 +150,7 @@ async fn count_request(
 
 pub fn app(state: AppState) -> Router {
     let metrics = state.metrics.clone();
+    let trusted = state.trusted_proxies.clone();
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
@@ -183,6 +184,7 @@ pub fn app(state: AppState) -> Router {
             read_turns,
         ))
         .layer(axum::middleware::from_fn_with_state(metrics, count_request))
+        .layer(axum::Extension(trusted))
         .layer(axum::middleware::from_fn(error_shapes))
         .layer(axum::middleware::from_fn(security_headers))
         .layer(tower_http::compression::CompressionLayer::new().br(true).gzip(true))

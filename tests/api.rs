@@ -250,3 +250,32 @@ async fn metrics_count_requests_by_route_pattern_for_the_local_host() {
     assert!(text.contains("\nstandards_index_lag_changes 0\n"), "{text}");
     s.stop().await;
 }
+
+/// Behind a trusted proxy the client's address comes from
+/// `X-Forwarded-For`, so a remote client reaching /metrics through a proxy
+/// on the same host is refused; without a trusted proxy the header is
+/// ignored and nobody can claim an address.
+#[tokio::test]
+async fn the_forwarded_address_counts_only_from_a_trusted_proxy() {
+    let ts = TestStore::new(Backend::Sqlite).await;
+    for (trusted, expected) in [(vec![], 200), (vec!["127.0.0.1/32".parse().unwrap()], 403)] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let state = standards::api::AppState::new(ts.store.clone()).await.unwrap().with_trusted_proxies(trusted);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(standards::server::serve(listener, state, async {
+            let _ = stopped.await;
+        }));
+        let status = reqwest::Client::new()
+            .get(format!("{base}/metrics"))
+            .header("x-forwarded-for", "203.0.113.9")
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, expected);
+        let _ = stop.send(());
+        server.await.unwrap().unwrap();
+    }
+    ts.finish().await;
+}

@@ -1,11 +1,10 @@
-use std::net::SocketAddr;
-
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::client::ClientAddress;
 use crate::metrics::Sample;
 
 use super::{AppState, Problem};
@@ -32,12 +31,12 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 /// or behind the local proxy) and to administrators' API tokens.
 pub async fn metrics(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     headers: HeaderMap,
     method: Method,
     uri: Uri,
 ) -> Result<Response, Problem> {
-    if !peer.ip().is_loopback() {
+    if !client.is_loopback() {
         let who = super::write::bearer(&state, &headers, &method, &uri).await?;
         if !who.is_some_and(|w| w.role == crate::store::Role::Admin) {
             return Err(Problem::new(

@@ -35,19 +35,33 @@ pub struct AppState {
     pub site: Arc<crate::web::Site>,
     /// Request counts and latencies for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: crate::client::TrustedProxies,
 }
 
 impl AppState {
     /// Builds the search index from the store.
     pub async fn new(store: Arc<Store>) -> anyhow::Result<AppState> {
         let search = Arc::new(Search::build(&store).await?);
-        Ok(AppState { store, search, site: Arc::new(crate::web::Site::default()), metrics: Arc::default() })
+        Ok(AppState {
+            store,
+            search,
+            site: Arc::new(crate::web::Site::default()),
+            metrics: Arc::default(),
+            trusted_proxies: Default::default(),
+        })
     }
 
     /// The address the site is published at, for canonical links and the
     /// sitemap; without it pages use the request's Host.
     pub fn with_public_url(mut self, url: Option<String>) -> AppState {
         self.site = Arc::new(crate::web::Site::new(url));
+        self
+    }
+
+    /// The proxies whose `X-Forwarded-For` gives the client's address.
+    pub fn with_trusted_proxies(mut self, proxies: Vec<crate::client::Cidr>) -> AppState {
+        self.trusted_proxies = crate::client::TrustedProxies(Arc::new(proxies));
         self
     }
 

@@ -29,6 +29,12 @@ pub struct ServeArgs {
     /// core (BENCHMARKS.md).
     #[arg(long, env = "STANDARDS_SEARCH_BUDGET", default_value_t = crate::search::budget::SEARCH_STEPS)]
     pub search_budget: u64,
+    /// A proxy or load balancer in front of the directory, as an address or
+    /// a network (`10.0.0.0/8`); repeat for more. Only requests from these
+    /// have their `X-Forwarded-For` believed for the client's address
+    /// (sign-in limits, the audit log, who may read /metrics).
+    #[arg(long = "trusted-proxy", env = "STANDARDS_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<crate::client::Cidr>,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -46,7 +52,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let store = Arc::new(store);
     let indexing = Instant::now();
-    let state = AppState::new(store.clone()).await?.with_public_url(args.public_url.clone());
+    let state = AppState::new(store.clone())
+        .await?
+        .with_public_url(args.public_url.clone())
+        .with_trusted_proxies(args.trusted_proxies.clone());
     state.search.set_budget(args.search_budget);
     let index_ms = indexing.elapsed().as_millis() as u64;
     let listener = tokio::net::TcpListener::bind(&args.listen)

@@ -5,12 +5,12 @@
 //! carries one that must match a short-lived cookie.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use askama::Template;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -19,6 +19,7 @@ use super::view::Layout;
 use super::{WebError, html};
 use crate::api::AppState;
 use crate::auth::password;
+use crate::client::ClientAddress;
 use crate::store::{Principal, Session, SignIn};
 
 pub const SESSION_COOKIE: &str = "session";
@@ -176,17 +177,17 @@ pub async fn sign_in_form(State(state): State<AppState>, headers: HeaderMap) -> 
 
 pub async fn sign_in(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, WebError> {
     let base = state.site.base_url(&headers);
     let form = parse_form(&body);
     let email = field(&form, "email").trim().to_lowercase();
-    let address = peer.ip().to_string();
+    let address = client.to_string();
     let expected = cookie(&headers, SIGN_IN_COOKIE).unwrap_or_default();
     // The allowance counts every attempt, forged ones too, before anything is written.
-    let allowed = state.site.attempts.allow(peer.ip());
+    let allowed = state.site.attempts.allow(client);
     if expected.is_empty() || !constant_time_eq(&expected, &field(&form, "csrf")) {
         state.store.audit(&email, "sign-in-refused", "refused", "no valid CSRF token", Some(&address)).await?;
         return Err(WebError::Forbidden(

@@ -4,10 +4,8 @@
 //! kept only as a hash) and revoke. Changes and refusals are audited, never
 //! with a password or token.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -24,6 +22,7 @@ use super::{WebError, html};
 use crate::api::AppState;
 use crate::api::write::refusal;
 use crate::auth::{Refusal, password};
+use crate::client::ClientAddress;
 use crate::store::{Principal, TokenInfo};
 
 /// The longest a token may be made to last, in days (ten years).
@@ -172,7 +171,7 @@ async fn password_form(
 async fn change_password(
     State(state): State<AppState>,
     Extension(session): Extension<CurrentSession>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, WebError> {
@@ -183,9 +182,9 @@ async fn change_password(
     let mut errors = new_password_errors(&new, &field(&form, "confirm_password"), &who.email);
     if current.is_empty() {
         errors.push(("current_password".to_owned(), "Enter your current password".to_owned()));
-    } else if !state.site.attempts.allow(peer.ip()) {
+    } else if !state.site.attempts.allow(client) {
         // Guessing the current password is held to the sign-in form's pace.
-        let address = peer.ip().to_string();
+        let address = client.to_string();
         state
             .store
             .audit(
