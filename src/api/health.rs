@@ -38,7 +38,7 @@ pub async fn metrics(
 ) -> Result<Response, Problem> {
     if !client.is_loopback() {
         let who = super::write::bearer(&state, &headers, &method, &uri).await?;
-        if !who.is_some_and(|w| w.role == crate::store::Role::Admin) {
+        if crate::auth::authorise(who.as_ref(), crate::auth::Permission::ReadMetrics).is_err() {
             return Err(Problem::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",

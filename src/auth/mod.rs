@@ -34,6 +34,8 @@ pub enum Permission<'a> {
     ManagePeople,
     ViewAudit,
     ViewAnalytics,
+    /// `/metrics` from anywhere but the local host.
+    ReadMetrics,
 }
 
 /// How a permitted write takes effect.
@@ -76,6 +78,7 @@ pub fn authorise(who: Option<&Principal>, what: Permission<'_>) -> Result<Grant,
         (Role::Editor, Permission::ManageOrganisations) => forbidden("Only administrators manage organisations."),
         (Role::Editor, Permission::ManagePeople) => forbidden("Only administrators manage people."),
         (Role::Editor, Permission::ViewAudit) => forbidden("Only administrators see the audit log."),
+        (Role::Editor, Permission::ReadMetrics) => forbidden("Only administrators read the metrics."),
         (Role::Editor, _) => Ok(Grant::Publish),
         (Role::Publisher, Permission::WriteEntry { owner }) if own(owner) => Ok(Grant::Draft),
         (Role::Publisher, Permission::SubmitDraft { owner } | Permission::SeeDrafts { owner }) if own(owner) => {
@@ -121,7 +124,10 @@ mod tests {
             assert!(matches!(authorise(Some(&publisher), p), Err(Refusal::Forbidden(_))), "{p:?}");
             assert_eq!(authorise(Some(&editor), p), Ok(Grant::Publish), "{p:?}");
         }
-        for p in [Permission::ManagePeople, Permission::ManageOrganisations, Permission::ViewAudit] {
+        for p in
+            [Permission::ManagePeople, Permission::ManageOrganisations, Permission::ViewAudit, Permission::ReadMetrics]
+        {
+            assert!(matches!(authorise(Some(&publisher), p), Err(Refusal::Forbidden(_))), "{p:?}");
             assert!(matches!(authorise(Some(&editor), p), Err(Refusal::Forbidden(_))), "{p:?}");
             assert_eq!(authorise(Some(&admin), p), Ok(Grant::Publish), "{p:?}");
             assert_eq!(authorise(None, p), Err(Refusal::SignInNeeded), "{p:?}");
