@@ -8,6 +8,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::{Context, bail};
 use sqlx::{AnyConnection, Connection, Row};
 
+/// A SQLite store's tables, but for the migrations record (each store
+/// keeps its own).
+const SQLITE_TABLES: &str = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations' ORDER BY name";
+
 /// Rows sent in one statement, as a JSON array.
 const BATCH: usize = 1000;
 
@@ -99,14 +103,8 @@ pub async fn sqlite_to_postgres(from: &str, to: &str) -> anyhow::Result<Copied> 
 /// The source's tables, each after the tables its foreign keys name; the
 /// migrations record is left out (the target keeps its own).
 async fn tables_in_order(source: &mut AnyConnection) -> anyhow::Result<Vec<String>> {
-    let names: Vec<String> = sqlx::query(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations' ORDER BY name",
-    )
-    .fetch_all(&mut *source)
-    .await?
-    .iter()
-    .map(|r| r.get(0))
-    .collect();
+    let names: Vec<String> =
+        sqlx::query(SQLITE_TABLES).fetch_all(&mut *source).await?.iter().map(|r| r.get(0)).collect();
     let mut needs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for name in &names {
         let parents: BTreeSet<String> =
@@ -142,12 +140,7 @@ pub async fn row_counts(url: &str) -> anyhow::Result<Vec<(String, i64)>> {
     let mut conn = AnyConnection::connect(url).await?;
     let sqlite = url.starts_with("sqlite:");
     let names: Vec<String> = if sqlite {
-        sqlx::query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations' ORDER BY name")
-            .fetch_all(&mut conn)
-            .await?
-            .iter()
-            .map(|r| r.get(0))
-            .collect()
+        sqlx::query(SQLITE_TABLES).fetch_all(&mut conn).await?.iter().map(|r| r.get(0)).collect()
     } else {
         sqlx::query("SELECT CAST(table_name AS text) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name <> 'schema_migrations' ORDER BY table_name")
             .fetch_all(&mut conn)
