@@ -137,14 +137,13 @@ async fn count_request(
     request: Request<axum::body::Body>,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let route = request
-        .extensions()
-        .get::<axum::extract::MatchedPath>()
-        .map_or_else(|| "(no route)".to_owned(), |m| m.as_str().to_owned());
-    let method = request.method().as_str().to_owned();
+    // Both are cheap handles (the pattern is shared), not copies of text.
+    let route = request.extensions().get::<axum::extract::MatchedPath>().cloned();
+    let method = request.method().clone();
     let started = std::time::Instant::now();
     let response = next.run(request).await;
-    metrics.record(&route, &method, response.status().as_u16(), started.elapsed().as_secs_f64());
+    let route = route.as_ref().map_or("(no route)", axum::extract::MatchedPath::as_str);
+    metrics.record(route, method.as_str(), response.status().as_u16(), started.elapsed().as_secs_f64());
     response
 }
 
