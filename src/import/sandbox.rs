@@ -56,7 +56,7 @@ pub fn use_reader(reader: Reader) -> bool {
 }
 
 /// The child reader in use, if one was set.
-pub fn reader_program() -> Option<&'static Reader> {
+pub fn reader() -> Option<&'static Reader> {
     READER.get()
 }
 

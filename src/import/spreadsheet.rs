@@ -26,7 +26,7 @@ pub fn is_workbook(file_name: &str) -> bool {
 /// damaged file that makes the reader loop or allocate without end costs
 /// that process, never the server (see [`super::sandbox`]).
 pub fn to_csv(bytes: &[u8]) -> Result<(String, String, usize), Problem> {
-    match super::sandbox::reader_program() {
+    match super::sandbox::reader() {
         Some(program) => super::sandbox::read(program, bytes),
         None => read_in_process(bytes),
     }
