@@ -380,12 +380,19 @@ fn uri_escaped(text: &str) -> String {
     out
 }
 
-/// One source as a CSV cell item writes it: `URL checked YYYY-MM-DD`.
-pub fn source_text(source: &Value) -> String {
-    let url = source.get("url").and_then(Value::as_str).unwrap_or_default();
-    match source.get("checked_on").and_then(Value::as_str) {
-        Some(date) => format!("{url} checked {date}"),
-        None => url.to_owned(),
+/// A list item as text, as a CSV cell and a form's lines write it: text as
+/// it is, a source as `URL checked YYYY-MM-DD` (or the bare URL).
+pub fn item_text(item: &Value) -> String {
+    match item {
+        Value::String(s) => s.clone(),
+        Value::Object(source) => {
+            let url = source.get("url").and_then(Value::as_str).unwrap_or_default();
+            match source.get("checked_on").and_then(Value::as_str) {
+                Some(date) => format!("{url} checked {date}"),
+                None => url.to_owned(),
+            }
+        }
+        other => other.to_string(),
     }
 }
 

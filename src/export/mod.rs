@@ -30,14 +30,7 @@ fn cell(value: &Value) -> String {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
         Value::Array(items) => {
-            let texts: Vec<String> = items
-                .iter()
-                .map(|i| match i {
-                    Value::String(s) => s.clone(),
-                    Value::Object(_) => crate::catalogue::fields::source_text(i),
-                    other => other.to_string(),
-                })
-                .collect();
+            let texts: Vec<String> = items.iter().map(crate::catalogue::fields::item_text).collect();
             join_list(&texts)
         }
         other => other.to_string(),

@@ -158,14 +158,7 @@ async fn fields(
         Some(other) => other.to_string(),
     };
     let list = |v: Option<&Value>| match v {
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|i| match i {
-                Value::String(s) => s.clone(),
-                Value::Object(_) => crate::catalogue::fields::source_text(i),
-                other => other.to_string(),
-            })
-            .collect(),
+        Some(Value::Array(items)) => items.iter().map(crate::catalogue::fields::item_text).collect(),
         _ => Vec::new(),
     };
     let mut out = Vec::new();
