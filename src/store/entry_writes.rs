@@ -1,11 +1,13 @@
 //! Writing many entries at once, prepared before the write lock is taken.
 //!
-//! Reading what is there, comparing documents and building every row is
-//! the slow part of a large import; it happens outside the write
-//! transaction, against the store as of one change sequence number. The
+//! Reading what is there, comparing documents, building every row and
+//! sending the rows to the database are the slow part of a large import;
+//! they happen outside the write transaction, against the store as of one
+//! change sequence number, into temporary tables of the connection. The
 //! transaction then only checks that nothing it relies on changed since
-//! (preparing again inside it if something did) and sends the rows in
-//! batches, so other writers wait seconds, not minutes.
+//! (preparing and staging again inside it if something did) and copies the
+//! staged rows with one statement per table, so other writers wait
+//! seconds, not minutes.
 
 use std::collections::{HashMap, HashSet};
 
