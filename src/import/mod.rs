@@ -8,6 +8,7 @@ pub mod ckan;
 mod csv_layout;
 mod json_layout;
 pub mod sandbox;
+mod sheet_extent;
 pub mod spreadsheet;
 
 use std::collections::{HashMap, HashSet};

@@ -44,6 +44,7 @@ pub fn read_in_process(bytes: &[u8]) -> Result<(String, String, usize), Problem>
 }
 
 fn read_first_sheet(bytes: &[u8]) -> Result<(String, String, usize), Problem> {
+    super::sheet_extent::check(bytes)?;
     let mut workbook = open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| Problem::whole_file(format!("a spreadsheet workbook (XLSX, XLS or ODS) that opens ({e})")))?;
     let names = workbook.sheet_names();
