@@ -7,7 +7,7 @@ fn main() {
     let catalogue: standards::catalogue::Catalogue = serde_json::from_str(standards::demo::CATALOGUE).unwrap();
     let glossary: Vec<standards::catalogue::GlossaryTerm> =
         serde_json::from_str(&std::fs::read_to_string("demo/content/glossary.json").unwrap()).unwrap();
-    let linker = standards::web::glossary::Linker::new(&glossary);
+    let linker = standards::markdown::glossary::Linker::new(&glossary);
     let mut text = String::new();
     for e in catalogue.entries.iter().cycle() {
         text.push_str(e.description.as_deref().unwrap_or(""));
@@ -25,10 +25,10 @@ fn main() {
         started.elapsed() / rounds
     };
     let linked = time(&|| {
-        std::hint::black_box(standards::web::markdown::render_linked(&text, &linker, &["a summary"]));
+        std::hint::black_box(standards::markdown::render_linked(&text, &linker, &["a summary"]));
     });
     let plain = time(&|| {
-        std::hint::black_box(standards::web::markdown::render(&text));
+        std::hint::black_box(standards::markdown::render(&text));
     });
     println!(
         "{} bytes, {} glossary terms: linked {linked:?}, plain {plain:?}, linked / plain {:.1}",

@@ -65,7 +65,7 @@ async fn main() {
         .unwrap();
     let entries = store.entries().await.unwrap();
     let store = std::sync::Arc::new(store);
-    let state = standards::api::AppState::new(store.clone()).await.unwrap();
+    let state = standards::app::AppState::new(store.clone()).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(standards::server::serve(listener, state, std::future::pending()));

@@ -53,7 +53,7 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let store = standards::store::Store::open_data_dir(dir.path()).await.unwrap();
     standards::demo::load(&store).await.unwrap();
-    let state = standards::api::AppState::new(std::sync::Arc::new(store)).await.unwrap();
+    let state = standards::app::AppState::new(std::sync::Arc::new(store)).await.unwrap();
     let app = standards::server::app(state);
 
     let pages = [

@@ -6,6 +6,7 @@
 //! JSON, `web` serves it as pages, `server` puts the web service together and `cli` is the command line.
 
 pub mod api;
+pub mod app;
 pub mod auth;
 pub mod catalogue;
 pub mod ckan;
@@ -14,7 +15,9 @@ pub mod client;
 pub mod demo;
 pub mod export;
 pub mod import;
+pub mod markdown;
 pub mod metrics;
+pub mod query;
 pub mod search;
 pub mod server;
 pub mod store;

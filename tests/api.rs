@@ -261,7 +261,7 @@ async fn the_forwarded_address_counts_only_from_a_trusted_proxy() {
     for (trusted, expected) in [(vec![], 200), (vec!["127.0.0.1/32".parse().unwrap()], 403)] {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let state = standards::api::AppState::new(ts.store.clone()).await.unwrap().with_trusted_proxies(trusted);
+        let state = standards::app::AppState::new(ts.store.clone()).await.unwrap().with_trusted_proxies(trusted);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(standards::server::serve(listener, state, async {
             let _ = stopped.await;

@@ -66,11 +66,11 @@ use standards::ckan::FACETABLE;
 use standards::ckan::solr::{self, Query};
 use standards::export::csv_writer::{escape_cell, unescape_cell};
 use standards::import::{self, Format};
+use standards::markdown;
+use standards::markdown::glossary::Linker;
 use standards::search::index::{Context, Index, Pattern};
 use standards::search::{Budget, OverBudget, SearchRequest, SearchSort, index_of, run};
 use standards::store::EntryQuery;
-use standards::web::glossary::Linker;
-use standards::web::markdown;
 
 use common::{Backend, TestServer, TestStore};
 

@@ -525,7 +525,7 @@ async fn through_a_database_outage_searches_answer_from_memory_and_the_rest_fail
     let through = ts.url.replacen("127.0.0.1:5432", &format!("127.0.0.1:{}", relay.port), 1);
     assert_ne!(through, ts.url, "the test database is at 127.0.0.1:5432 ({admin})");
     let store = std::sync::Arc::new(standards::store::Store::open(&through).await.unwrap());
-    let state = standards::api::AppState::new(store).await.unwrap();
+    let state = standards::app::AppState::new(store).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

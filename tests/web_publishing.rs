@@ -381,7 +381,7 @@ async fn repeated_failed_sign_ins_lock_the_account_and_are_audited() {
     assert_eq!(status, 429, "locked even with the right password");
     // Too many attempts from one address are slowed down whatever the account.
     let mut limited = false;
-    for _ in 0..standards::web::account::ATTEMPTS_PER_MINUTE {
+    for _ in 0..standards::auth::attempts::ATTEMPTS_PER_MINUTE {
         if b.sign_in("nobody@example.org", "whatever it is").await.0 == 429 {
             limited = true;
             break;

@@ -3,8 +3,8 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::json;
 
-use super::params::Params;
 use super::{AppState, Problem, json_with_etag};
+use crate::query::Params;
 
 /// The entities the public feed carries: catalogue records and content,
 /// never people, tokens or drafts.

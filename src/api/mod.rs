@@ -5,14 +5,11 @@ pub(crate) mod changes;
 mod health;
 mod openapi;
 mod organisations;
-pub(crate) mod params;
 mod problem;
 pub(crate) mod search;
 pub(crate) mod standards;
 mod vocabularies;
 pub mod write;
-
-use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
@@ -22,55 +19,10 @@ use axum::routing::get;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::search::Search;
-use crate::store::Store;
+use crate::app::AppState;
 
 pub use openapi::document as openapi_document;
 pub use problem::Problem;
-
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Arc<Store>,
-    pub search: Arc<Search>,
-    pub site: Arc<crate::web::Site>,
-    /// Request counts and latencies for `/metrics`.
-    pub metrics: Arc<crate::metrics::Metrics>,
-    /// Proxies whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: crate::client::TrustedProxies,
-}
-
-impl AppState {
-    /// Builds the search index from the store.
-    pub async fn new(store: Arc<Store>) -> anyhow::Result<AppState> {
-        let search = Arc::new(Search::build(&store).await?);
-        Ok(AppState {
-            store,
-            search,
-            site: Arc::new(crate::web::Site::default()),
-            metrics: Arc::default(),
-            trusted_proxies: Default::default(),
-        })
-    }
-
-    /// The address the site is published at, for canonical links and the
-    /// sitemap; without it pages use the request's Host.
-    pub fn with_public_url(mut self, url: Option<String>) -> AppState {
-        self.site = Arc::new(crate::web::Site::new(url));
-        self
-    }
-
-    /// The proxies whose `X-Forwarded-For` gives the client's address.
-    pub fn with_trusted_proxies(mut self, proxies: Vec<crate::client::Cidr>) -> AppState {
-        self.trusted_proxies = crate::client::TrustedProxies(Arc::new(proxies));
-        self
-    }
-
-    /// Brings derived data up to date after a write by this process.
-    pub async fn after_write(&self) -> anyhow::Result<()> {
-        self.search.catch_up(&self.store).await?;
-        Ok(())
-    }
-}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -97,7 +49,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/search/analytics", get(search::analytics))
         .route("/api/v1/changes", get(changes::list))
         .route("/api/v1/openapi.json", get(openapi::serve))
-        .merge(crate::ckan::actions::router())
 }
 
 /// A list page, the same shape for every listing.

@@ -5,12 +5,12 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
-use super::params::Params;
 use super::write::{allow, apply, bearer, body_object, required, slug_mismatch, unprocessable, writable};
 use super::{AppState, Page, Problem, json_with_etag};
 use crate::auth::Permission;
 use crate::catalogue::Organisation;
 use crate::import::{self, Location, RawCatalogue};
+use crate::query::Params;
 use crate::store::{ChangeSet, Principal};
 
 pub async fn list(

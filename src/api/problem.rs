@@ -5,13 +5,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-/// One thing wrong with a request parameter.
-#[derive(Debug, Clone, Serialize)]
-pub struct InvalidParam {
-    pub name: String,
-    pub value: String,
-    pub reason: String,
-}
+pub use crate::query::InvalidParam;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Problem {
@@ -90,6 +84,12 @@ impl From<crate::store::WriteError> for Problem {
 }
 
 /// A search that would take more work than one request may do.
+impl From<crate::query::InvalidParams> for Problem {
+    fn from(e: crate::query::InvalidParams) -> Self {
+        Problem::bad_request(e.0)
+    }
+}
+
 impl From<crate::search::OverBudget> for Problem {
     fn from(e: crate::search::OverBudget) -> Self {
         Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "search-too-costly", "Search too costly", e.to_string())

@@ -3,10 +3,9 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::json;
 
-use super::params::Params;
-use super::standards::{LIST_PARAMS, entry_query};
 use super::{AppState, Problem, json_with_etag};
-use crate::search::{SearchRequest, SearchSort};
+use crate::query::Params;
+use crate::query::{search_params, search_request};
 
 pub async fn search(
     State(state): State<AppState>,
@@ -18,27 +17,6 @@ pub async fn search(
     params.finish()?;
     let response = state.search.search(&request)?;
     Ok(json_with_etag(&headers, &response))
-}
-
-/// The search endpoint's parameters: the list filters, `sort` and `q`;
-/// the search page takes the same.
-pub fn search_params(raw: Option<&str>) -> Params {
-    let mut allowed = LIST_PARAMS.to_vec();
-    allowed.push("q");
-    Params::parse(raw, &allowed)
-}
-
-/// Reads a search from its parameters; bad values are recorded in
-/// `params` for the caller to report.
-pub async fn search_request(state: &AppState, params: &mut Params) -> Result<SearchRequest, Problem> {
-    let filters = entry_query(state, params).await?;
-    let sort = params
-        .each("sort", |v| SearchSort::parse(v).ok_or_else(|| format!("one of {}", SearchSort::NAMES.join(", "))))
-        .last()
-        .copied()
-        .unwrap_or_default();
-    let q = params.one("q").unwrap_or("").chars().take(500).collect::<String>();
-    Ok(SearchRequest { q, page: filters.page, per_page: filters.per_page, filters, sort })
 }
 
 pub async fn suggest(

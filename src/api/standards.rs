@@ -2,66 +2,10 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::params::Params;
 use super::{AppState, Page, Problem, json_with_etag};
-use crate::catalogue::{EntryType, Slug, Status, Vocabulary};
-use crate::store::{EntryQuery, EntrySort};
-
-pub const LIST_PARAMS: &[&str] = &[
-    "care_setting",
-    "topic",
-    "technology",
-    "category",
-    "status",
-    "owner",
-    "mandated",
-    "type",
-    "sort",
-    "page",
-    "per_page",
-];
-
-pub fn parse_bool(value: &str) -> Result<bool, String> {
-    match value.to_ascii_lowercase().as_str() {
-        "true" | "yes" | "1" => Ok(true),
-        "false" | "no" | "0" => Ok(false),
-        _ => Err("true or false".into()),
-    }
-}
-
-/// Reads the entry filters and page shared by the list and search
-/// endpoints (each reads its own `sort`).
-/// Vocabulary values are accepted as a term's slug or label.
-pub async fn entry_query(state: &AppState, params: &mut Params) -> Result<EntryQuery, Problem> {
-    // From memory, so searching works through a database outage.
-    let data = state.site.data(&state.store, state.search.seq()).await?;
-    let (vocabularies, organisations) = (&data.vocabularies, &data.organisations);
-    let term = |vocabulary: Vocabulary| move |v: &str| vocabularies.resolve(vocabulary, v);
-    let query = EntryQuery {
-        care_settings: params.each("care_setting", term(Vocabulary::CareSetting)),
-        topics: params.each("topic", term(Vocabulary::Topic)),
-        technologies: params.each("technology", term(Vocabulary::Technology)),
-        categories: params.each("category", term(Vocabulary::Category)),
-        statuses: params.each("status", Status::parse),
-        owners: params.each("owner", |v| {
-            organisations
-                .iter()
-                .find(|o| o.slug.as_str() == v || o.name.eq_ignore_ascii_case(v))
-                .map(|o| o.slug.clone())
-                .ok_or_else(|| "a known organisation, by slug or name".to_owned())
-        }),
-        types: params.each("type", |v| match v.to_ascii_lowercase().as_str() {
-            "standard" => Ok(EntryType::Standard),
-            "api" => Ok(EntryType::Api),
-            _ => Err("`standard` or `api`".to_owned()),
-        }),
-        mandated: params.each("mandated", parse_bool).last().copied(),
-        sort: EntrySort::default(),
-        page: params.number("page", 1, 1, 100_000),
-        per_page: params.number("per_page", 20, 1, 100),
-    };
-    Ok(query)
-}
+use crate::catalogue::Slug;
+use crate::query::{LIST_PARAMS, Params, entry_query};
+use crate::store::EntrySort;
 
 pub async fn list(
     State(state): State<AppState>,

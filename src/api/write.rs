@@ -10,13 +10,13 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::params::Params;
 use super::problem::InvalidParam;
 use super::{AppState, Problem};
 use crate::auth::{Grant, Permission, Refusal, authorise};
 use crate::catalogue::fields::{ENTRY_FIELDS, FieldKind};
 use crate::catalogue::{Entry, Slug};
 use crate::import::{self, Location, RawCatalogue};
+use crate::query::Params;
 use crate::store::{ChangeSet, Principal, Revision, RevisionState, WriteError};
 
 /// The bearer token's owner: none without a token; 401 for a token that

@@ -6,6 +6,7 @@
 //! own organisation's entries and submit them for review; everyone else
 //! reads what is published.
 
+pub mod attempts;
 pub mod password;
 
 use crate::store::{Principal, Role};

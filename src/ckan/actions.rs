@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 
 use super::package::{organization, package};
 use super::search::package_search;
-use crate::api::AppState;
+use crate::app::AppState;
 use crate::catalogue::{Organisation, Status, Vocabulary};
 
 /// A CKAN error: its `__type`, message and HTTP status.
@@ -449,7 +449,7 @@ fn page_dict(kind: crate::catalogue::PageKind, page: &crate::catalogue::Page) ->
         "id": crate::catalogue::Entry::id_for_slug(&format!("{}/{}", kind.as_str(), page.slug)).to_string(),
         "name": page.slug,
         "title": page.title,
-        "content": crate::web::markdown::render(&page.body),
+        "content": crate::markdown::render(&page.body),
         "content_markdown": page.body,
         "page_type": "page",
         "private": false,

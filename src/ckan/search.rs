@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use super::actions::{ActionError, Params, status_label, term_label};
 use super::package::package;
 use super::solr::{self, Occur, Query};
-use crate::api::AppState;
+use crate::app::AppState;
 use crate::catalogue::{Organisation, Vocabularies, Vocabulary};
 use crate::search::index::{Facet, Index, Pattern};
 use crate::search::{Bits, Budget, OverBudget};

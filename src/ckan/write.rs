@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Map, Value};
 
 use super::actions::{ActionError, Params, package_by_id};
-use crate::api::AppState;
+use crate::app::AppState;
 use crate::auth::{Grant, Permission, authorise};
 use crate::import::{self, Location, RawCatalogue};
 use crate::store::{ChangeSet, Principal};

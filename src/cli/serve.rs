@@ -5,7 +5,7 @@ use std::time::Instant;
 use clap::Args;
 
 use super::StoreArgs;
-use crate::api::AppState;
+use crate::app::AppState;
 use crate::{demo, server};
 
 #[derive(Args)]

@@ -4,11 +4,6 @@
 //! session's CSRF token; the sign-in form, before there is a session,
 //! carries one that must match a short-lived cookie.
 
-use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
 use askama::Template;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -17,15 +12,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::view::Layout;
 use super::{WebError, html};
-use crate::api::AppState;
+use crate::app::AppState;
 use crate::auth::password;
 use crate::client::ClientAddress;
 use crate::store::{Principal, Session, SignIn};
 
 pub const SESSION_COOKIE: &str = "session";
 const SIGN_IN_COOKIE: &str = "sign_in_csrf";
-/// Sign-in attempts allowed from one address a minute.
-pub const ATTEMPTS_PER_MINUTE: usize = 10;
 
 /// The signed-in person, as pages show them.
 #[derive(Debug, Clone)]
@@ -127,28 +120,6 @@ pub fn parse_form(body: &[u8]) -> Vec<(String, String)> {
 /// A form's first value for `name`, or empty.
 pub fn field(form: &[(String, String)], name: &str) -> String {
     form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
-}
-
-/// Sign-in attempts by address, for the rate limit.
-#[derive(Default)]
-pub struct Attempts(Mutex<HashMap<IpAddr, Vec<Instant>>>);
-
-impl Attempts {
-    /// Records an attempt; false when the address has used its allowance.
-    pub fn allow(&self, address: IpAddr) -> bool {
-        let mut map = self.0.lock().expect("attempts lock");
-        let now = Instant::now();
-        let list = map.entry(address).or_default();
-        list.retain(|t| now.duration_since(*t) < Duration::from_secs(60));
-        if list.len() >= ATTEMPTS_PER_MINUTE {
-            return false;
-        }
-        list.push(now);
-        if map.len() > 10_000 {
-            map.retain(|_, v| v.iter().any(|t| now.duration_since(*t) < Duration::from_secs(60)));
-        }
-        true
-    }
 }
 
 #[derive(Template)]

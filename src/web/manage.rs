@@ -18,13 +18,14 @@ use serde_json::{Map, Value};
 
 use super::account::{CurrentSession, check_csrf, field, parse_form};
 use super::view::Layout;
-use super::{WebError, html, markdown};
-use crate::api::AppState;
+use super::{WebError, html};
 use crate::api::write::{apply, refusal};
+use crate::app::AppState;
 use crate::auth::{Permission, authorise};
 use crate::catalogue::fields::{FieldKind, ORGANISATION_FIELDS, ORGANISATION_KINDS};
 use crate::catalogue::{PageKind, Slug, Vocabulary};
 use crate::import::{Location, Problem, RawCatalogue, plan};
+use crate::markdown;
 use crate::store::Principal;
 
 use super::SITE_PAGES as ROUTED_SITE_PAGES;

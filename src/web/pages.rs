@@ -12,9 +12,11 @@ use chrono::{NaiveDate, Utc};
 use serde_json::json;
 
 use super::view::{self, Layout, date, datetime, status_class, status_label, type_label};
-use super::{SiteData, WebError, html, markdown};
-use crate::api::AppState;
+use super::{WebError, html};
+use crate::app::AppState;
+use crate::app::SiteData;
 use crate::catalogue::{Entry, GlossaryTerm, Page, Slug, Status, Vocabulary};
+use crate::markdown;
 use crate::search::index::{Facet, Index};
 use crate::search::{SearchRequest, SearchSort};
 
@@ -310,7 +312,7 @@ pub async fn entry(
     let base = state.site.base_url(&headers);
     let summary = e.summary.clone().unwrap_or_default();
     let description = e.description.clone().unwrap_or_default();
-    let (linked, description_html) = super::markdown::render_linked(&description, &data.linker, &[&summary]);
+    let (linked, description_html) = crate::markdown::render_linked(&description, &data.linker, &[&summary]);
     let owner_name = data.organisation_name(e.owner.as_str()).to_owned();
     let category = data
         .vocabularies

@@ -20,8 +20,8 @@ use chrono::{DateTime, Utc};
 use super::account::{CurrentSession, SESSION_COOKIE, check_csrf, cookie, field, parse_form};
 use super::view::{ErrorPage, Layout};
 use super::{WebError, html};
-use crate::api::AppState;
 use crate::api::write::refusal;
+use crate::app::AppState;
 use crate::auth::{Permission, Refusal, authorise, password};
 use crate::store::{PASSWORD_LINK_VALID, PasswordLink, PasswordLinkUse, Person, Principal, Role};
 

@@ -14,10 +14,10 @@ use serde_json::{Map, Value};
 use super::account::{CurrentSession, check_csrf, field, parse_form};
 use super::view::Layout;
 use super::{WebError, html};
-use crate::api::AppState;
 use crate::api::write::{
     Step, allow, apply, audit_csv, check_entry, merge_for_publishing, save_draft, take_step, writable,
 };
+use crate::app::AppState;
 use crate::auth::{Grant, Permission, authorise};
 use crate::catalogue::fields::{ENTRY_FIELDS, FieldKind};
 use crate::catalogue::{Status, Vocabulary};
@@ -378,7 +378,7 @@ async fn save(
     let intent = form.iter().find(|(k, _)| k == "action").map_or("save", |(_, v)| v.as_str()).to_owned();
     if intent == "preview" {
         let body = document.get("description").and_then(Value::as_str).unwrap_or("");
-        let preview = Some(super::markdown::render(body));
+        let preview = Some(crate::markdown::render(body));
         return form_page(&state, &session, &headers, slug.as_deref(), document, Vec::new(), preview).await;
     }
     if slug.is_none()

@@ -9,8 +9,8 @@ use axum::response::Response;
 
 use super::view::{Layout, status_class, status_label, type_label};
 use super::{WebError, html};
-use crate::api::AppState;
-use crate::api::search::{search_params, search_request};
+use crate::app::AppState;
+use crate::query::{search_params, search_request};
 use crate::search::{FacetValue, Hit, SearchSort};
 
 /// The filter groups in the order the panel shows them.

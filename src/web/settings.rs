@@ -19,8 +19,8 @@ use super::people::{
 };
 use super::view::Layout;
 use super::{WebError, html};
-use crate::api::AppState;
 use crate::api::write::refusal;
+use crate::app::AppState;
 use crate::auth::{Refusal, password};
 use crate::client::ClientAddress;
 use crate::store::{Principal, TokenInfo};

@@ -21,7 +21,7 @@ use super::account::{CurrentSession, check_csrf, field, parse_form};
 use super::publish::{Difference, differences};
 use super::view::Layout;
 use super::{WebError, html};
-use crate::api::AppState;
+use crate::app::AppState;
 use crate::auth::{Grant, Permission, Refusal, authorise};
 use crate::catalogue::Entry;
 use crate::import::{self, Decoded, Format, Location, Problem};

@@ -86,7 +86,7 @@ async fn connect_admin(url: &str) -> sqlx::AnyConnection {
 /// The real server on a random port, stopped when dropped.
 pub struct TestServer {
     pub base: String,
-    pub state: standards::api::AppState,
+    pub state: standards::app::AppState,
     pub test_store: TestStore,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<()>>,
@@ -98,7 +98,7 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let state = standards::api::AppState::new(test_store.store.clone()).await.unwrap();
+        let state = standards::app::AppState::new(test_store.store.clone()).await.unwrap();
         let served = state.clone();
         let handle = tokio::spawn(async move {
             standards::server::serve(listener, served, async {

@@ -2,6 +2,8 @@
 //! as text, and links and images may only use web, mail or relative
 //! addresses.
 
+pub mod glossary;
+
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
 
 /// Whether an address is one a page may link to: relative, or http(s) or
@@ -30,7 +32,7 @@ pub fn render(source: &str) -> String {
 /// `leading` texts (shown before it on the page) first. Returns the
 /// leading texts escaped and linked, and the rendered Markdown. Text in
 /// links, headings and code is left alone.
-pub fn render_linked(source: &str, linker: &super::glossary::Linker, leading: &[&str]) -> (Vec<String>, String) {
+pub fn render_linked(source: &str, linker: &glossary::Linker, leading: &[&str]) -> (Vec<String>, String) {
     let events: Vec<Event> = safe_events(source).collect();
     let mut depth_off = 0usize;
     let mut linkable = Vec::with_capacity(events.len());
@@ -132,12 +134,12 @@ mod tests {
         assert!(html.contains("<table class=\"nhsuk-table\">"), "{html}");
     }
 
-    fn linker() -> crate::web::glossary::Linker {
+    fn linker() -> crate::markdown::glossary::Linker {
         let term: crate::catalogue::GlossaryTerm = serde_json::from_value(serde_json::json!({
             "slug": "fhir", "term": "FHIR", "aliases": [], "definition": "A standard for exchanging records."
         }))
         .unwrap();
-        crate::web::glossary::Linker::new(&[term])
+        crate::markdown::glossary::Linker::new(&[term])
     }
 
     #[test]
