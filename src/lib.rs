@@ -13,6 +13,7 @@ pub mod ckan;
 pub mod cli;
 pub mod client;
 pub mod demo;
+pub mod editing;
 pub mod export;
 pub mod import;
 pub mod markdown;

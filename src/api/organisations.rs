@@ -5,10 +5,11 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
-use super::write::{allow, apply, bearer, body_object, required, slug_mismatch, unprocessable, writable};
+use super::write::{bearer, body_object, required, slug_mismatch};
 use super::{AppState, Page, Problem, json_with_etag};
 use crate::auth::Permission;
 use crate::catalogue::Organisation;
+use crate::editing::{EditError, allow, apply, writable};
 use crate::import::{self, Location, RawCatalogue};
 use crate::query::Params;
 use crate::store::{ChangeSet, Principal};
@@ -50,7 +51,7 @@ async fn check(state: &AppState, document: Map<String, Value>) -> Result<Organis
     match import::plan(&state.store, raw).await? {
         Ok(mut set) if set.organisations.len() == 1 => Ok(set.organisations.remove(0)),
         Ok(_) => Err(Problem::internal("an organisation document planned as other than one organisation")),
-        Err(problems) => Err(unprocessable(problems)),
+        Err(problems) => Err(EditError::Invalid(problems).into()),
     }
 }
 

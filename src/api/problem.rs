@@ -84,6 +84,46 @@ impl From<crate::store::WriteError> for Problem {
 }
 
 /// A search that would take more work than one request may do.
+/// The rules of changing the catalogue, answered as problems.
+impl From<crate::editing::EditError> for Problem {
+    fn from(e: crate::editing::EditError) -> Self {
+        use crate::auth::Refusal;
+        use crate::editing::EditError;
+        match e {
+            EditError::Refused(Refusal::SignInNeeded) => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorised",
+                "Credentials needed",
+                Refusal::SignInNeeded.message(),
+            ),
+            EditError::Refused(Refusal::Forbidden(why)) => {
+                Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed", why)
+            }
+            EditError::Invalid(problems) => {
+                let invalid_params = problems
+                    .iter()
+                    .map(|p| InvalidParam {
+                        name: p.column.clone().unwrap_or_else(|| "(entry)".into()),
+                        value: p.value.clone().unwrap_or_default(),
+                        reason: p.expected.clone(),
+                    })
+                    .collect();
+                let detail = problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; ");
+                Problem {
+                    invalid_params,
+                    ..Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-entry", "The entry is not valid", detail)
+                }
+            }
+            EditError::WrongState(detail) => {
+                Problem::new(StatusCode::CONFLICT, "wrong-state", "Not possible in this state", detail)
+            }
+            EditError::NotFound(detail) => Problem::not_found(detail),
+            EditError::Write(e) => e.into(),
+            EditError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
 impl From<crate::query::InvalidParams> for Problem {
     fn from(e: crate::query::InvalidParams) -> Self {
         Problem::bad_request(e.0)

@@ -42,6 +42,24 @@ impl ActionError {
     }
 }
 
+/// The rules of changing the catalogue, answered as CKAN answers them.
+impl From<crate::editing::EditError> for ActionError {
+    fn from(e: crate::editing::EditError) -> Self {
+        use crate::editing::EditError;
+        match e {
+            EditError::Refused(refusal) => ActionError {
+                status: StatusCode::FORBIDDEN,
+                kind: "Authorization Error",
+                message: format!("Access denied: {}", refusal.message()),
+            },
+            e @ (EditError::Invalid(_) | EditError::WrongState(_)) => ActionError::validation(e.to_string()),
+            EditError::NotFound(why) => ActionError::not_found(why),
+            EditError::Write(e) => e.into(),
+            EditError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
 /// A refused write: CKAN reports it as a validation error; a fault stays a fault.
 impl From<crate::store::WriteError> for ActionError {
     fn from(e: crate::store::WriteError) -> Self {

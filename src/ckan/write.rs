@@ -38,7 +38,7 @@ async fn allow(state: &AppState, who: &Principal, what: Permission<'_>, action: 
         Ok(grant) => Ok(grant),
         Err(refusal) => {
             let message = refusal.message();
-            crate::api::write::refusal(state, Some(who), refusal, &format!("CKAN {action}")).await;
+            crate::editing::refuse(state, Some(who), refusal, &format!("CKAN {action}")).await;
             Err(forbidden(format!("Access denied: {message}")))
         }
     }
@@ -60,7 +60,7 @@ async fn write_package(state: &AppState, who: &Principal, set: ChangeSet, action
             package_by_id(state, entry.slug.as_str()).await
         }
         Grant::Draft => {
-            let revision = crate::api::write::save_draft(state, &entry, who).await?;
+            let revision = crate::editing::save_draft(state, &entry, who).await?;
             let vocabularies = state.store.vocabularies().await?;
             let org = state.store.organisation(entry.owner.as_str()).await?;
             let mut package = super::package::package(&entry, org.as_ref(), &vocabularies);
@@ -77,9 +77,7 @@ fn validation(problems: Vec<import::Problem>) -> ActionError {
 }
 
 async fn apply(state: &AppState, set: &ChangeSet, who: &Principal) -> Result<(), ActionError> {
-    state.store.apply(set, &who.email, false, None).await?;
-    state.after_write().await?;
-    Ok(())
+    Ok(crate::editing::apply(state, set, who).await?)
 }
 
 /// Plans writing an entry made of `base` (entry fields) with the write's
@@ -184,7 +182,7 @@ pub async fn run(state: &AppState, action: &str, p: &Params, headers: &HeaderMap
             // organization, keeping its name and (unless given) its kind.
             let mut document = if action == "organization_patch" {
                 match serde_json::to_value(&current).map_err(anyhow::Error::from)? {
-                    Value::Object(map) => crate::api::write::writable(map),
+                    Value::Object(map) => crate::editing::writable(map),
                     _ => Map::new(),
                 }
             } else {

@@ -47,3 +47,20 @@ pub fn write_csv<W: Write>(entries: &[Entry], out: W) -> anyhow::Result<()> {
     writer.finish()?.flush()?;
     Ok(())
 }
+
+/// The audit log as a CSV download, for the API and the audit page alike.
+pub fn audit_csv(events: &[crate::store::AuditEvent]) -> anyhow::Result<axum::response::Response> {
+    let mut out = crate::export::csv_writer::CsvWriter::new(Vec::new());
+    out.row(["seq", "at", "actor", "event", "outcome", "detail", "address", "source", "repeats"])?;
+    for e in events {
+        let (seq, repeats) = (e.seq.to_string(), e.repeats.to_string());
+        let address = e.address.as_deref().unwrap_or("");
+        out.row([seq.as_str(), &e.at, &e.actor, &e.event, &e.outcome, &e.detail, address, e.source, &repeats])?;
+    }
+    let bytes = out.finish()?;
+    let headers = [
+        (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+        (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\""),
+    ];
+    Ok(axum::response::IntoResponse::into_response((headers, bytes)))
+}

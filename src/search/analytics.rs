@@ -4,8 +4,6 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use serde::Serialize;
-
 use crate::store::Store;
 
 #[derive(Debug, Default)]
@@ -13,13 +11,7 @@ pub struct Analytics {
     pending: Mutex<HashMap<String, (u64, u64)>>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct QueryStat {
-    pub query: String,
-    pub searches: i64,
-    pub zero_results: i64,
-    pub last_searched: String,
-}
+pub use crate::store::QueryStat;
 
 /// Lower case, single spaces, at most 200 characters.
 pub fn normalise(q: &str) -> String {

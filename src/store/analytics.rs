@@ -4,7 +4,15 @@
 use sqlx::Row;
 
 use super::{Store, now};
-use crate::search::QueryStat;
+
+/// How often one query text was searched for, and how often it found nothing.
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+pub struct QueryStat {
+    pub query: String,
+    pub searches: i64,
+    pub zero_results: i64,
+    pub last_searched: String,
+}
 
 impl Store {
     /// Adds search counts: (query, (searches, searches that found nothing)).

@@ -27,6 +27,7 @@ use crate::catalogue::{
 };
 
 pub use accounts::{Person, Principal, Role, TokenInfo, User};
+pub use analytics::QueryStat;
 pub use changes::Change;
 pub use publishing::{
     AUDIT_EVENTS, AuditEvent, LOCK_AFTER, LOCK_FOR, PASSWORD_LINK_VALID, PasswordLink, PasswordLinkUse, Revision,

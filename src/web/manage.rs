@@ -19,11 +19,11 @@ use serde_json::{Map, Value};
 use super::account::{CurrentSession, check_csrf, field, parse_form};
 use super::view::Layout;
 use super::{WebError, html};
-use crate::api::write::{apply, refusal};
 use crate::app::AppState;
 use crate::auth::{Permission, authorise};
 use crate::catalogue::fields::{FieldKind, ORGANISATION_FIELDS, ORGANISATION_KINDS};
 use crate::catalogue::{PageKind, Slug, Vocabulary};
+use crate::editing::{apply, refuse};
 use crate::import::{Location, Problem, RawCatalogue, plan};
 use crate::markdown;
 use crate::store::Principal;
@@ -461,7 +461,7 @@ async fn allowed(
     let who = session.signed_in()?;
     match authorise(Some(who), what) {
         Ok(_) => Ok(who.clone()),
-        Err(r) => Err(refusal(state, Some(who), r, doing).await.into()),
+        Err(r) => Err(refuse(state, Some(who), r, doing).await.into()),
     }
 }
 

@@ -111,17 +111,21 @@ impl From<crate::search::OverBudget> for WebError {
     }
 }
 
-/// A problem from the code the JSON API shares, as a page: 401 asks to
-/// sign in, 403 is refused, a fault is a fault, anything else is a bad
-/// request with its explanation.
-impl From<crate::api::Problem> for WebError {
-    fn from(p: crate::api::Problem) -> Self {
-        match p.status {
-            401 => WebError::SignInNeeded,
-            403 => WebError::Forbidden(p.detail),
-            503 => WebError::Unavailable,
-            500.. => WebError::Internal(anyhow::anyhow!(p.detail)),
-            _ => WebError::BadRequest(vec![p.detail]),
+/// The rules of changing the catalogue, answered as pages: a refusal asks
+/// to sign in or says why not, what is invalid or not possible now is a
+/// bad request with its explanation, a fault is a fault.
+impl From<crate::editing::EditError> for WebError {
+    fn from(e: crate::editing::EditError) -> Self {
+        use crate::auth::Refusal;
+        use crate::editing::EditError;
+        match e {
+            EditError::Refused(Refusal::SignInNeeded) => WebError::SignInNeeded,
+            EditError::Refused(Refusal::Forbidden(why)) => WebError::Forbidden(why),
+            EditError::Invalid(problems) => WebError::BadRequest(problems.iter().map(|p| p.to_string()).collect()),
+            EditError::WrongState(why) => WebError::BadRequest(vec![why]),
+            EditError::NotFound(_) => WebError::NotFound,
+            EditError::Write(e) => e.into(),
+            EditError::Unexpected(e) => e.into(),
         }
     }
 }

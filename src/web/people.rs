@@ -20,9 +20,9 @@ use chrono::{DateTime, Utc};
 use super::account::{CurrentSession, SESSION_COOKIE, check_csrf, cookie, field, parse_form};
 use super::view::{ErrorPage, Layout};
 use super::{WebError, html};
-use crate::api::write::refusal;
 use crate::app::AppState;
 use crate::auth::{Permission, Refusal, authorise, password};
+use crate::editing::refuse;
 use crate::store::{PASSWORD_LINK_VALID, PasswordLink, PasswordLinkUse, Person, Principal, Role};
 
 /// The cookie the set-password form's token must match (the person has no
@@ -218,7 +218,7 @@ async fn administrator(state: &AppState, session: &CurrentSession, doing: &str) 
     let who = session.signed_in()?;
     match authorise(Some(who), Permission::ManagePeople) {
         Ok(_) => Ok(who.clone()),
-        Err(r) => Err(refusal(state, Some(who), r, doing).await.into()),
+        Err(r) => Err(refuse(state, Some(who), r, doing).await.into()),
     }
 }
 
@@ -237,7 +237,7 @@ async fn administrator_post(
 
 /// Refuses something an administrator may not do to themselves, audited.
 async fn refuse_self(state: &AppState, who: &Principal, doing: &str, why: &str) -> WebError {
-    refusal(state, Some(who), Refusal::Forbidden(why.to_owned()), doing).await.into()
+    refuse(state, Some(who), Refusal::Forbidden(why.to_owned()), doing).await.into()
 }
 
 const NOT_OWN_ROLE: &str = "You cannot remove your own administrator role. Another administrator must do it, so that \
@@ -562,7 +562,7 @@ async fn change(
     let person = find(&state, &id).await?;
     let errors = match read_role(&state, &form).await? {
         Ok((role, _)) if person.user.email == who.email && role != Role::Admin => {
-            refusal(&state, Some(&who), Refusal::Forbidden(NOT_OWN_ROLE.into()), &doing).await;
+            refuse(&state, Some(&who), Refusal::Forbidden(NOT_OWN_ROLE.into()), &doing).await;
             vec![("role".to_owned(), NOT_OWN_ROLE.to_owned())]
         }
         Ok((role, organisation)) => {

@@ -14,13 +14,13 @@ use serde_json::{Map, Value};
 use super::account::{CurrentSession, check_csrf, field, parse_form};
 use super::view::Layout;
 use super::{WebError, html};
-use crate::api::write::{
-    Step, allow, apply, audit_csv, check_entry, merge_for_publishing, save_draft, take_step, writable,
-};
 use crate::app::AppState;
 use crate::auth::{Grant, Permission, authorise};
 use crate::catalogue::fields::{ENTRY_FIELDS, FieldKind};
 use crate::catalogue::{Status, Vocabulary};
+use crate::editing::{
+    EditError, Step, allow, apply, check_entry, merge_for_publishing, save_draft, take_step, writable,
+};
 use crate::store::{Change, ChangeSet, Principal, Revision, RevisionState};
 
 /// A field's label: its name in words.
@@ -390,14 +390,17 @@ async fn save(
     }
     let entry = match check_entry(&state, document.clone()).await {
         Ok(e) => e,
-        Err(problem) => {
-            let errors = problem
-                .invalid_params
+        Err(EditError::Invalid(problems)) => {
+            let errors = problems
                 .iter()
-                .map(|p| (p.name.clone(), format!("{}: expected {}", label(&p.name), p.reason)))
+                .map(|p| {
+                    let name = p.column.clone().unwrap_or_else(|| "(entry)".into());
+                    (name.clone(), format!("{}: expected {}", label(&name), p.expected))
+                })
                 .collect();
             return form_page(&state, &session, &headers, slug.as_deref(), document, errors, None).await;
         }
+        Err(e) => return Err(e.into()),
     };
     if let Some(s) = &slug
         && let Some(existing) = state.store.entry(s).await?
@@ -415,7 +418,7 @@ async fn save(
         _ => {
             let revision = match save_draft(&state, &entry, &who).await {
                 Ok(revision) => revision,
-                Err(e @ crate::store::WriteError::NameTaken(_)) => {
+                Err(EditError::Write(e @ crate::store::WriteError::NameTaken(_))) => {
                     let errors = vec![("slug".to_owned(), format!("Slug: {e}"))];
                     return form_page(&state, &session, &headers, slug.as_deref(), document, errors, None).await;
                 }
@@ -859,7 +862,7 @@ pub async fn audit(
 ) -> Result<Response, WebError> {
     let who = session.signed_in()?;
     if let Err(r) = authorise(Some(who), Permission::ViewAudit) {
-        return Err(crate::api::write::refusal(&state, Some(who), r, "GET /admin/audit").await.into());
+        return Err(crate::editing::refuse(&state, Some(who), r, "GET /admin/audit").await.into());
     }
     let mut event = String::new();
     let mut actor = String::new();
@@ -874,7 +877,7 @@ pub async fn audit(
     }
     let events = state.store.audit_events(Some(&event), Some(&actor), 1000).await?;
     if csv {
-        return Ok(audit_csv(&events)?);
+        return Ok(crate::export::audit_csv(&events)?);
     }
     let l = super::private_layout(&headers, &state, "/admin/audit", "Audit log");
     Ok(html(&AuditPage { l, events, event, actor, kinds: &crate::store::AUDIT_EVENTS }))

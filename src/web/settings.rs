@@ -19,10 +19,10 @@ use super::people::{
 };
 use super::view::Layout;
 use super::{WebError, html};
-use crate::api::write::refusal;
 use crate::app::AppState;
 use crate::auth::{Refusal, password};
 use crate::client::ClientAddress;
+use crate::editing::refuse;
 use crate::store::{Principal, TokenInfo};
 
 /// The longest a token may be made to last, in days (ten years).
@@ -355,7 +355,7 @@ async fn revoke_token(
     let token = state.store.token(&id).await?.ok_or(WebError::NotFound)?;
     if token.email != who.email {
         let why = Refusal::Forbidden("You can revoke only your own API tokens.".into());
-        return Err(refusal(&state, Some(&who), why, &format!("POST /account/tokens/{id}/revoke")).await.into());
+        return Err(refuse(&state, Some(&who), why, &format!("POST /account/tokens/{id}/revoke")).await.into());
     }
     if token.revoked_at.is_none() {
         state.store.revoke_token_by(&id, &who.email).await?;

@@ -567,7 +567,7 @@ pub async fn confirm(
                 .iter()
                 .filter(|e| touched.contains(&e.slug.as_str()))
                 .map(|e| {
-                    (e.slug.to_string(), e.owner.to_string(), Value::Object(crate::api::write::writable(e.to_json())))
+                    (e.slug.to_string(), e.owner.to_string(), Value::Object(crate::editing::writable(e.to_json())))
                 })
                 .collect();
             state.store.save_drafts(&drafts, &who.email).await?;
