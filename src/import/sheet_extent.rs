@@ -31,7 +31,7 @@ use super::Problem;
 pub const MAX_ROW: u64 = 1_048_576;
 pub const MAX_COLUMN: u64 = 16_384;
 /// A sheet may always span this many cells, however few it writes.
-const FREE_CELLS: u64 = 250_000;
+const FREE_CELLS: u64 = 100_000;
 /// Beyond that, a sheet may span this many cells for each one it writes
 /// (a table with empty columns spans more cells than it writes, never
 /// hundreds of times more)...
@@ -65,9 +65,13 @@ pub fn check(bytes: &[u8]) -> Result<(), Problem> {
         if start.starts_with(&[0xFF, 0xFE]) || start.starts_with(&[0xFE, 0xFF]) {
             return Err(damaged(&name, "is saved as UTF-16 text, which spreadsheet programs never write"));
         }
+        // A part named as XML is read as XML whatever it starts with (the
+        // reader would); another is read only when it looks like XML, so
+        // media, the `mimetype` marker and binary sheets pass.
+        let lower = name.to_ascii_lowercase();
+        let named_xml = lower.ends_with(".xml") || lower.ends_with(".rels");
         let first = start.iter().copied().find(|b| !b.is_ascii_whitespace() && !matches!(b, 0xEF | 0xBB | 0xBF));
-        if first != Some(b'<') {
-            // Not XML: media, the `mimetype` marker, a binary sheet.
+        if !named_xml && first != Some(b'<') {
             continue;
         }
         let mut counted = Counted { inner: input, bytes: 0 };
@@ -524,6 +528,21 @@ mod tests {
             r#"<table:table table:name="S"><table:table-row><table:table-cell/></table:table-row></table:tab"#;
         assert!(refusal(&ods(swallowed)).contains("not well-formed XML"));
         assert!(refusal(&zipped(&[("content.xml", "<a><b></a>")])).contains("not well-formed XML"));
+        // Found by fuzzing: a stray character before the declaration does not
+        // stop a part named as XML being read as XML.
+        let stray = format!(
+            "\u{85}{}",
+            r#"<?xml version="1.0"?><office:document-content xmlns:table="t" xmlns:office="o"><table:table><table:table-row></table:table-row></;table:table></office:document-content>"#
+        );
+        assert!(refusal(&zipped(&[("content.xml", &stray)])).contains("`content.xml` is not well-formed XML"));
+        // A part that is not named as XML and does not look like it is media.
+        assert_eq!(
+            check(&zipped(&[
+                ("mimetype", "application/vnd.oasis.opendocument.spreadsheet"),
+                ("Pictures/a.png", "\u{89}PNG")
+            ])),
+            Ok(())
+        );
     }
 
     #[test]
@@ -546,6 +565,7 @@ mod tests {
     #[test]
     fn the_allowance_grows_with_what_a_sheet_writes_up_to_a_ceiling() {
         assert_eq!(Extent::allowed(0), FREE_CELLS);
+        assert_eq!(Extent::allowed(5_000), FREE_CELLS);
         assert_eq!(Extent::allowed(100_000), 1_600_000);
         assert_eq!(Extent::allowed(10_000_000), MOST_CELLS);
         assert_eq!(reference(0, 0), "A1");
