@@ -2,7 +2,7 @@
 //! page's parameters and links, entry pages, assets, headers, the sitemap
 //! and editable content.
 
-mod common;
+use crate::common;
 
 use common::fixtures::{load, small_catalogue};
 use common::{Backend, TestServer, TestStore};
@@ -186,7 +186,7 @@ async fn user_text_is_escaped_and_links_are_checked() {
     catalogue["entries"][0]["summary"] = json!("Codes \"quoted\" & <b>bold</b>");
     catalogue["organisations"][0]["name"] = json!("NHS <i>England</i>");
     load(&ts.store, &catalogue).await;
-    // Address fields now refuse such links (tests/hardening.rs); one saved
+    // Address fields now refuse such links (tests/it/hardening.rs); one saved
     // before that rule is still not linked.
     let db = rusqlite::Connection::open(ts.url.trim_start_matches("sqlite://").split('?').next().unwrap()).unwrap();
     db.execute(

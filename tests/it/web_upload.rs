@@ -3,7 +3,7 @@
 //! be created and changed), then confirmed; nothing is written before the
 //! confirm, and then all or nothing. Publishers' uploads become drafts.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::time::Duration;

@@ -6,7 +6,7 @@
 //! gets. Every cell runs against fresh records, and every mismatch is
 //! reported at once.
 
-mod common;
+use crate::common;
 
 use common::browser::Browser;
 use common::fixtures::{load, small_catalogue};

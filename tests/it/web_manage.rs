@@ -3,7 +3,7 @@
 //! save each form, CSRF, validation that keeps what was typed, duplicate
 //! slugs, changes showing on the public pages at once, and hostile text.
 
-mod common;
+use crate::common;
 
 use common::browser::Browser;
 use common::fixtures::{load, small_catalogue};

@@ -1,6 +1,6 @@
 //! One storage suite, run against SQLite and PostgreSQL alike.
 
-mod common;
+use crate::common;
 
 use common::fixtures::{load, plan, small_catalogue};
 use common::{Backend, TestStore};

@@ -1,6 +1,6 @@
 //! The `standards` binary as a user runs it.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

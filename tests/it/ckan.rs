@@ -1,7 +1,7 @@
 //! The CKAN-compatible Action API against the real server on the demo
 //! catalogue: CKAN's envelope, errors and search syntax.
 
-mod common;
+use crate::common;
 
 use common::{Backend, TestServer};
 use serde_json::{Value, json};

@@ -2,7 +2,7 @@
 //! and out, CSRF, lock-out, the forms and the review workflow, history and
 //! restore, the audit page, and who may do what through the forms.
 
-mod common;
+use crate::common;
 
 use common::fixtures::{load, small_catalogue};
 use common::{Backend, TestServer, TestStore};

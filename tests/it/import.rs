@@ -1,7 +1,7 @@
 //! Importing files: the national API catalogue, broken files, the
 //! project's own CSV and JSON layouts, and round trips.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -5,7 +5,7 @@
 //! (once only, expiring, replaced by a newer one); administrators keeping
 //! their own access; and no password, token or link in the audit log.
 
-mod common;
+use crate::common;
 
 use common::browser::{Answer, Browser};
 use common::fixtures::{load, small_catalogue};

@@ -1,7 +1,7 @@
 //! The JSON API against the real server on a random port, on SQLite and
 //! PostgreSQL, with responses checked against the OpenAPI document.
 
-mod common;
+use crate::common;
 
 use common::check_schema as check;
 use common::fixtures::{load, small_catalogue};

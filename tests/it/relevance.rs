@@ -1,7 +1,7 @@
 //! The relevance suite: queries real users type, each with the entries
 //! that should come first. Fails below MRR 0.8 or recall@5 0.9.
 
-mod common;
+use crate::common;
 
 use common::{Backend, TestStore};
 use serde::Deserialize;
@@ -20,7 +20,7 @@ async fn the_demo_catalogue_meets_the_relevance_bar() {
     standards::demo::load(&ts.store).await.unwrap();
     let search = Search::build(&ts.store).await.unwrap();
     let judgements: Vec<Judgement> =
-        serde_json::from_str(include_str!("relevance/judgements.json")).expect("judgements.json");
+        serde_json::from_str(include_str!("../relevance/judgements.json")).expect("judgements.json");
     assert!(judgements.len() >= 40);
     let slugs: Vec<String> = ts.store.entry_slugs().await.unwrap();
     let (mut rr_sum, mut recall_sum) = (0.0, 0.0);

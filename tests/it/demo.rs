@@ -1,7 +1,7 @@
 //! The bundled demo catalogue: real, complete enough to be useful, and
 //! loaded through the same import code as any file.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

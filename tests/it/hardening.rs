@@ -2,7 +2,7 @@
 //! and as an operator would, reproduced as it was found. Each test failed
 //! before its fix.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! actions, the review workflow, tokens, the audit log, passwords and
 //! lock-out.
 
-mod common;
+use crate::common;
 
 use common::fixtures::{load, small_catalogue};
 use common::{Backend, TestServer, TestStore, send};

@@ -2,7 +2,7 @@
 //! the store, sorting, highlights, suggestions, analytics, and an index that
 //! follows the changes log and rebuilds to the same answers.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 
