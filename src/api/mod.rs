@@ -1,6 +1,7 @@
 //! The JSON API, version 1: read access to the catalogue, with
 //! problem+json errors, ETags and an OpenAPI document.
 
+mod caller;
 pub(crate) mod changes;
 mod health;
 mod openapi;

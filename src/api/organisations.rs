@@ -1,11 +1,12 @@
 //! Organisations: read by anyone; created and changed by administrators.
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
-use super::write::{bearer, body_object, required, slug_mismatch};
+use super::caller::Caller;
+use super::write::{body_object, required, slug_mismatch};
 use super::{AppState, Page, Problem, json_with_etag};
 use crate::auth::Permission;
 use crate::catalogue::Organisation;
@@ -68,9 +69,7 @@ async fn write(state: &AppState, who: &Principal, org: Organisation, created: bo
 }
 
 /// The caller, when they may manage organisations (administrators).
-async fn manager(state: &AppState, headers: &HeaderMap, method: &Method, uri: &Uri) -> Result<Principal, Problem> {
-    let who = bearer(state, headers, method, uri).await?;
-    let doing = format!("{method} {}", uri.path());
+async fn manager(state: &AppState, Caller { who, doing }: Caller) -> Result<Principal, Problem> {
     allow(state, who.as_ref(), Permission::ManageOrganisations, &doing).await?;
     required(state, who, &doing).await
 }
@@ -78,12 +77,10 @@ async fn manager(state: &AppState, headers: &HeaderMap, method: &Method, uri: &U
 /// `POST /api/v1/organisations`: a new organisation (administrators).
 pub async fn create(
     State(state): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    caller: Caller,
     body: axum::body::Bytes,
 ) -> Result<Response, Problem> {
-    let who = manager(&state, &headers, &method, &uri).await?;
+    let who = manager(&state, caller).await?;
     let document = writable(body_object(&body)?);
     let slug = document.get("slug").and_then(Value::as_str).unwrap_or("").to_owned();
     if !slug.is_empty() && state.store.organisation(&slug).await?.is_some() {
@@ -106,11 +103,10 @@ pub async fn replace(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    caller: Caller,
     body: axum::body::Bytes,
 ) -> Result<Response, Problem> {
-    let who = manager(&state, &headers, &method, &uri).await?;
+    let who = manager(&state, caller).await?;
     let given = writable(body_object(&body)?);
     if given.get("slug").and_then(Value::as_str).is_some_and(|s| s != slug) {
         return Err(slug_mismatch(format!("The body's slug is not the address's `{slug}`; a slug does not change.")));

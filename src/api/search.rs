@@ -35,11 +35,9 @@ pub async fn suggest(
 pub async fn analytics(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
-    method: axum::http::Method,
-    uri: axum::http::Uri,
     headers: HeaderMap,
+    super::caller::Caller { who, .. }: super::caller::Caller,
 ) -> Result<Response, Problem> {
-    let who = super::write::bearer(&state, &headers, &method, &uri).await?;
     if let Err(refusal) = crate::auth::authorise(who.as_ref(), crate::auth::Permission::ViewAnalytics) {
         return Err(super::write::refusal(&state, who.as_ref(), refusal, "GET /api/v1/search/analytics").await);
     }

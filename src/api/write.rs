@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
+use super::caller::{Caller, JsonObject, SignedIn};
 use super::{AppState, Problem};
 use crate::auth::{Grant, Permission, Refusal, authorise};
 use crate::catalogue::{Entry, Slug};
@@ -130,14 +131,10 @@ pub fn revision_json(r: &Revision) -> Value {
 /// `POST /api/v1/standards`: a new entry.
 pub async fn create(
     State(state): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
+    SignedIn { who, doing }: SignedIn,
+    JsonObject(body): JsonObject,
 ) -> Result<Response, Problem> {
-    let who = bearer(&state, &headers, &method, &uri).await?;
-    let who = required(&state, who, "POST /api/v1/standards").await?;
-    let document = writable(body_object(&body)?);
+    let document = writable(body);
     let slug = document.get("slug").and_then(Value::as_str).unwrap_or("").to_owned();
     if !slug.is_empty() && state.store.entry(&slug).await?.is_some() {
         return Err(Problem::new(
@@ -148,9 +145,7 @@ pub async fn create(
         ));
     }
     let entry = check_entry(&state, document).await?;
-    let grant =
-        allow(&state, Some(&who), Permission::WriteEntry { owner: entry.owner.as_str() }, "POST /api/v1/standards")
-            .await?;
+    let grant = allow(&state, Some(&who), Permission::WriteEntry { owner: entry.owner.as_str() }, &doing).await?;
     write_entry(&state, &who, grant, entry, true, None).await
 }
 
@@ -158,15 +153,10 @@ pub async fn create(
 pub async fn replace(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
+    SignedIn { who, doing }: SignedIn,
+    JsonObject(body): JsonObject,
 ) -> Result<Response, Problem> {
-    let who = bearer(&state, &headers, &method, &uri).await?;
-    let doing = format!("PUT /api/v1/standards/{slug}");
-    let who = required(&state, who, &doing).await?;
-    let mut document = writable(body_object(&body)?);
+    let mut document = writable(body);
     match document.get("slug").and_then(Value::as_str) {
         Some(s) if s != slug => {
             return Err(slug_mismatch(format!(
@@ -189,15 +179,10 @@ pub async fn replace(
 pub async fn patch(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
+    SignedIn { who, doing }: SignedIn,
+    JsonObject(body): JsonObject,
 ) -> Result<Response, Problem> {
-    let who = bearer(&state, &headers, &method, &uri).await?;
-    let doing = format!("PATCH /api/v1/standards/{slug}");
-    let who = required(&state, who, &doing).await?;
-    let changes = writable(body_object(&body)?);
+    let changes = writable(body);
     if changes.get("slug").and_then(Value::as_str).is_some_and(|s| s != slug) {
         return Err(slug_mismatch("A slug does not change.".to_owned()));
     }
@@ -228,19 +213,15 @@ pub async fn patch(
 pub async fn delete(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    SignedIn { who, doing }: SignedIn,
 ) -> Result<Response, Problem> {
-    let who = bearer(&state, &headers, &method, &uri).await?;
-    let doing = format!("DELETE /api/v1/standards/{slug}");
-    allow(&state, who.as_ref(), Permission::DeleteEntry, &doing).await?;
+    allow(&state, Some(&who), Permission::DeleteEntry, &doing).await?;
     let Ok(parsed) = Slug::parse(&slug) else { return Err(Problem::not_found(format!("There is no entry `{slug}`."))) };
     if state.store.entry(&slug).await?.is_none() {
         return Err(Problem::not_found(format!("There is no entry with the slug `{slug}`.")));
     }
     let set = ChangeSet { delete_entries: vec![parsed], ..ChangeSet::default() };
-    apply(&state, &set, who.as_ref().expect("allowed")).await?;
+    apply(&state, &set, &who).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -249,11 +230,8 @@ pub async fn delete(
 pub async fn revisions(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    Caller { who, .. }: Caller,
 ) -> Result<Response, Problem> {
-    let who = bearer(&state, &headers, &method, &uri).await?;
     let mut params = Params::parse(raw.as_deref(), &["state", "entry"]);
     let wanted = params.each("state", |v| {
         RevisionState::parse(v).ok_or_else(|| "one of draft, submitted, changes-requested, published, withdrawn".into())
@@ -286,11 +264,8 @@ pub async fn revisions(
 pub async fn revision(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    Caller { who, .. }: Caller,
 ) -> Result<Response, Problem> {
-    let who = bearer(&state, &headers, &method, &uri).await?;
     let revision = visible_revision(&state, who.as_ref(), &id, &format!("GET /api/v1/revisions/{id}")).await?;
     Ok(Json(revision_json(&revision)).into_response())
 }
@@ -300,12 +275,9 @@ pub async fn revision(
 pub async fn step(
     State(state): State<AppState>,
     Path((id, step)): Path<(String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    Caller { who, .. }: Caller,
     body: axum::body::Bytes,
 ) -> Result<Response, Problem> {
-    let who = bearer(&state, &headers, &method, &uri).await?;
     let Some(step) = Step::parse(&step) else {
         return Err(Problem::not_found("The steps are submit, withdraw, request-changes and publish."));
     };
@@ -323,11 +295,8 @@ pub async fn step(
 pub async fn audit(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    Caller { who, .. }: Caller,
 ) -> Result<Response, Problem> {
-    let who = bearer(&state, &headers, &method, &uri).await?;
     allow(&state, who.as_ref(), Permission::ViewAudit, "GET /api/v1/audit").await?;
     let mut params = Params::parse(raw.as_deref(), &["event", "actor", "limit", "format"]);
     let limit = params.number("limit", 500, 1, 100_000);
