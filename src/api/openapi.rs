@@ -355,10 +355,11 @@ fn build() -> Value {
           "properties": {
             "total": {"type": "integer", "minimum": 0}, "page": {"type": "integer"}, "per_page": {"type": "integer"},
             "results": {"type": "array", "items": {"type": "object", "additionalProperties": false,
-              "required": ["slug", "title", "summary", "type", "status", "owner", "highlights"],
+              "required": ["slug", "title", "summary", "type", "status", "owner", "mandated", "comply_by", "implement_from", "highlights"],
               "properties": {"slug": {"type": "string"}, "title": {"type": "string"}, "summary": {"type": "string"},
                              "type": {"enum": ["standard", "api"]}, "status": {"enum": Status::ALL.iter().map(|s| s.slug()).collect::<Vec<_>>()},
-                             "owner": {"type": "string"},
+                             "owner": {"type": "string"}, "mandated": {"type": "boolean"},
+                             "comply_by": {"type": ["string", "null"], "format": "date"}, "implement_from": {"type": ["string", "null"], "format": "date"},
                              "highlights": {"type": "object", "additionalProperties": false, "description": "HTML with matches in <mark>; everything else escaped",
                                             "properties": {"title": {"type": "string"}, "summary": {"type": "string"}, "description": {"type": "string"}}}}}},
             "facets": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "object", "additionalProperties": false,

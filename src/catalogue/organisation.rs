@@ -25,6 +25,29 @@ pub struct Organisation {
 }
 
 impl Organisation {
+    /// The kind in words ("Standards body" for `standards-body`).
+    pub fn kind_label(&self) -> String {
+        let words = self.kind.trim().replace(['-', '_'], " ");
+        let mut chars = words.chars();
+        match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect(),
+            None => String::new(),
+        }
+    }
+
+    /// Where the contact goes when followed: `mailto:` for an email
+    /// address, the address itself for a web page; none for other text.
+    pub fn contact_href(&self) -> Option<String> {
+        let contact = self.contact.as_deref()?.trim();
+        if contact.starts_with("https://") || contact.starts_with("http://") {
+            Some(contact.to_owned())
+        } else if contact.contains('@') && !contact.contains(char::is_whitespace) && !contact.contains(':') {
+            Some(format!("mailto:{contact}"))
+        } else {
+            None
+        }
+    }
+
     pub fn parse(raw: &Map<String, Value>, resolver: &dyn Resolver) -> Result<Organisation, Vec<FieldError>> {
         let mut fields = normalise(ORGANISATION_FIELDS, raw, resolver)?;
         if fields.get("id").is_none_or(Value::is_null) {

@@ -27,6 +27,28 @@ pub fn render(source: &str) -> String {
     finish(safe_events(source), source.len())
 }
 
+/// Markdown as the plain text a reader sees: no emphasis marks, link
+/// targets or heading hashes; blocks and line breaks become single spaces.
+/// For snippets and anywhere text is shown without its formatting.
+pub fn plain_text(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    let space = |out: &mut String| {
+        if !out.is_empty() && !out.ends_with(' ') {
+            out.push(' ');
+        }
+    };
+    for event in Parser::new_ext(source, Options::ENABLE_TABLES) {
+        match event {
+            Event::Text(t) | Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => out.push_str(&t),
+            Event::Html(_) | Event::InlineHtml(_) => {}
+            Event::SoftBreak | Event::HardBreak | Event::Rule | Event::End(_) => space(&mut out),
+            Event::Start(Tag::Item | Tag::TableCell) => space(&mut out),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Renders Markdown as `render` does, with the first use of each glossary
 /// term in its running text linked to the glossary, counting uses in
 /// `leading` texts (shown before it on the page) first. Returns the
@@ -140,6 +162,13 @@ mod tests {
         }))
         .unwrap();
         crate::markdown::glossary::Linker::new(&[term])
+    }
+
+    #[test]
+    fn plain_text_keeps_what_a_reader_sees_and_drops_the_marks() {
+        let source = "## Getting started\n\n**How to start:** read the [guide](https://example.org/g) and `run it`.\n\n- one\n- two <b>bold</b>";
+        assert_eq!(plain_text(source), "Getting started How to start: read the guide and run it. one two bold");
+        assert_eq!(plain_text(""), "");
     }
 
     #[test]

@@ -482,7 +482,9 @@ impl Index {
                 self.add_field(label, LABEL, &mut scratch);
             }
         }
-        let description = entry.description.clone().unwrap_or_default();
+        // Indexed and quoted in snippets as the text a reader sees, without
+        // Markdown's marks.
+        let description = crate::markdown::plain_text(entry.description.as_deref().unwrap_or_default());
         self.add_field(&description, DESCRIPTION, &mut scratch);
 
         scratch.occurrences.sort_unstable();

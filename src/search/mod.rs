@@ -75,6 +75,10 @@ pub struct Hit {
     pub entry_type: String,
     pub status: String,
     pub owner: String,
+    /// Whether the entry is mandated, and its dates, so a result can say so.
+    pub mandated: bool,
+    pub comply_by: Option<chrono::NaiveDate>,
+    pub implement_from: Option<chrono::NaiveDate>,
     pub highlights: Highlights,
 }
 
@@ -421,6 +425,9 @@ pub fn run(index: &Index, request: &SearchRequest, budget: &Budget) -> Result<Se
                     entry_type: doc.entry_type.to_owned(),
                     status: doc.status.to_owned(),
                     owner: doc.owner.clone(),
+                    mandated: doc.mandated,
+                    comply_by: doc.comply_by,
+                    implement_from: doc.implement_from,
                     highlights: Highlights {
                         title: has_query.then(|| highlight(&doc.title, &parsed.highlight)).flatten(),
                         summary: has_query.then(|| highlight(&doc.summary, &parsed.highlight)).flatten(),

@@ -473,7 +473,7 @@ pub async fn organisations(State(state): State<AppState>, headers: HeaderMap) ->
     let organisations = data
         .organisations
         .iter()
-        .map(|o| (o.slug.to_string(), o.name.clone(), o.kind.clone(), count_of(&state, Facet::Owner, o.slug.as_str())))
+        .map(|o| (o.slug.to_string(), o.name.clone(), o.kind_label(), count_of(&state, Facet::Owner, o.slug.as_str())))
         .collect();
     let l = Layout::new(
         &base,
@@ -631,10 +631,11 @@ async fn term_page(
     if !others.is_empty() {
         groups.push(Group { heading: "Other".into(), id: "other".into(), items: others });
     }
-    let lower = term.label.to_lowercase();
-    let heading = format!("Standards for {lower}");
+    // The label as the vocabulary writes it ("GP / Primary care"), never
+    // lower-cased into a sentence.
+    let heading = format!("{}: standards and APIs", term.label);
     let description = if term.description.trim().is_empty() {
-        format!("Standards and national APIs for {lower}.")
+        format!("Standards and national APIs listed under {}.", term.label)
     } else {
         term.description.clone()
     };
@@ -759,10 +760,16 @@ pub async fn roadmap(
     }
     let items = roadmap_items(&state, &data, (!care_setting.is_empty()).then_some(care_setting.as_str()), today());
     let total = items.len();
-    let key = |i: &RoadmapItem| match sort.0 {
-        "publication_due" => i.publication_due,
-        "implement_from" => i.implement_from,
-        _ => i.comply_by,
+    // The chosen date places an entry on the timeline; an entry without it
+    // goes by the earliest date it has (its dates are all shown), so only
+    // entries with no date at all are listed as undated.
+    let key = |i: &RoadmapItem| {
+        let chosen = match sort.0 {
+            "publication_due" => i.publication_due,
+            "implement_from" => i.implement_from,
+            _ => i.comply_by,
+        };
+        chosen.or_else(|| [i.publication_due, i.implement_from, i.comply_by].into_iter().flatten().min())
     };
     let (mut dated, mut undated): (Vec<RoadmapItem>, Vec<RoadmapItem>) =
         items.into_iter().partition(|i| key(i).is_some());

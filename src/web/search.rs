@@ -40,8 +40,9 @@ pub struct Group {
 }
 
 pub struct Chosen {
-    pub group: &'static str,
-    pub label: String,
+    /// What the chip reads: "Care setting: Hospital"; a value that names
+    /// itself ("Mandated", "Not mandated") alone.
+    pub text: String,
     pub remove: String,
 }
 
@@ -49,6 +50,7 @@ pub struct Result {
     pub hit: Hit,
     pub title_html: String,
     pub text_html: String,
+    pub owner_name: String,
 }
 
 impl Result {
@@ -60,6 +62,14 @@ impl Result {
     }
     pub fn status_class(&self) -> &'static str {
         status_class(&self.hit.status)
+    }
+    /// The date a reader looks for first: comply by, else implement from.
+    pub fn key_date(&self) -> Option<String> {
+        match (self.hit.comply_by, self.hit.implement_from) {
+            (Some(d), _) => Some(format!("Comply by {}", super::view::date(&d))),
+            (None, Some(d)) => Some(format!("From {}", super::view::date(&d))),
+            (None, None) => None,
+        }
     }
 }
 
@@ -147,7 +157,8 @@ pub async fn page(
         for v in g.values.iter().filter(|v| v.selected) {
             let remove: Vec<(String, String)> =
                 with_sort.iter().filter(|(k, val)| !(k == g.name && val == &v.value)).cloned().collect();
-            chosen.push(Chosen { group: g.legend, label: v.label.clone(), remove: href(&remove) });
+            let text = if g.name == "mandated" { v.label.clone() } else { format!("{}: {}", g.legend, v.label) };
+            chosen.push(Chosen { text, remove: href(&remove) });
         }
     }
     let clear_all = href(
@@ -171,6 +182,7 @@ pub async fn page(
         (s, href(&pairs))
     });
     let first = ((page_no - 1) * per_page) as usize + 1;
+    let data = state.site.data(&state.store, state.search.seq()).await?;
     let results: Vec<Result> = response
         .results
         .into_iter()
@@ -182,7 +194,8 @@ pub async fn page(
                 .clone()
                 .or_else(|| hit.highlights.description.clone())
                 .unwrap_or_else(|| crate::search::index::escape(&hit.summary));
-            Result { hit, title_html, text_html }
+            let owner_name = data.organisation_name(&hit.owner).to_owned();
+            Result { hit, title_html, text_html, owner_name }
         })
         .collect();
     let last = first + results.len().saturating_sub(1);

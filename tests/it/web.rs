@@ -38,9 +38,9 @@ on_both_stores!(every_page_template_renders_on_the_demo, |backend| async move {
         ("/organisations", "Organisations"),
         ("/organisations/nhs-england", "Standards and APIs from NHS England"),
         ("/care-settings", "Care settings"),
-        ("/care-settings/pharmacy", "Standards for pharmacy"),
+        ("/care-settings/pharmacy", "<h1>Pharmacy: standards and APIs</h1>"),
         ("/topics", "Topics"),
-        ("/topics/prescribing", "Standards for prescribing"),
+        ("/topics/prescribing", "<h1>Prescribing: standards and APIs</h1>"),
         ("/roadmap", "Roadmap of future standards"),
         ("/guides", "Guides"),
         ("/guides/what-we-mean-by-standards", "What we mean by standards"),
@@ -220,7 +220,7 @@ async fn care_setting_pages_put_mandated_first_then_categories() {
     load(&ts.store, &small_catalogue()).await;
     let s = TestServer::start(ts).await;
     let html = page(&s, "/care-settings/gp-primary-care").await;
-    assert!(html.contains("<h1>Standards for gp / primary care</h1>") || html.contains("Standards for"));
+    assert!(html.contains("<h1>GP / Primary care: standards and APIs</h1>"), "the label as written");
     let mandated = html.find("id=\"mandated\"").expect("a mandated group");
     let first_category = html.find("id=\"category-").expect("category groups");
     assert!(mandated < first_category);

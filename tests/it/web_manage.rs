@@ -412,7 +412,12 @@ on_both_stores!(creating_with_a_slug_in_use_is_refused_not_an_overwrite, |backen
         ("/manage/organisations/new", "prsb", "/organisations/prsb", "Professional Record Standards Body"),
         ("/manage/guides/new", "what-is-a-standard", "/guides/what-is-a-standard", "What is a standard"),
         ("/manage/glossary/new", "fhir", "/glossary", "Fast Healthcare Interoperability Resources"),
-        ("/manage/vocabularies/care-settings/new", "hospital", "/care-settings/hospital", "Standards for hospital"),
+        (
+            "/manage/vocabularies/care-settings/new",
+            "hospital",
+            "/care-settings/hospital",
+            "Hospital: standards and APIs",
+        ),
     ] {
         let form = valid_form(path, slug);
         let a = admin.post(path, &with_csrf(&csrf, &form)).await;

@@ -146,3 +146,11 @@ if (form) {
   });
   window.addEventListener("popstate", () => swap(window.location.href, false));
 }
+
+// On a phone the filters start folded behind their "Filters" control, so
+// the results come first; with JavaScript off, or on a wider screen, they
+// stay open.
+const filterPanel = document.getElementById("filter-panel");
+if (filterPanel && window.matchMedia("(max-width: 640px)").matches) {
+  filterPanel.open = false;
+}
