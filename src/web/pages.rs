@@ -271,6 +271,19 @@ impl EntryPage {
         status_class(self.status.slug())
     }
 
+    fn implement_from_text(&self) -> Option<String> {
+        self.e.implement_from.as_ref().map(super::view::date)
+    }
+
+    /// Whether it must be used, and by when, in a sentence.
+    fn mandate_answer(&self) -> String {
+        match (self.e.mandated, self.e.comply_by) {
+            (true, Some(d)) => format!("Yes: comply by {}", super::view::date(&d)),
+            (true, None) => "Yes; no comply-by date has been published".to_owned(),
+            (false, _) => "No: it is not required by law, a notice, a contract or a regulator".to_owned(),
+        }
+    }
+
     fn contact_href(&self) -> Option<String> {
         let contact = self.e.contact.as_deref()?.trim();
         if contact.contains('@') && !contact.contains(' ') && !contact.contains(':') {
@@ -416,7 +429,12 @@ pub async fn entry(
     }
     let mut l = Layout::new(&base, &format!("/standards/{slug}"), e.title.clone(), description_text)
         .json_ld(&ld)
-        .crumb("/search", "Search")
+        // Where the entry lives: its type, then its owner (not "Search",
+        // which a reader arriving from elsewhere never passed through).
+        .crumb(
+            format!("/search?type={}", e.entry_type.as_str()),
+            if e.entry_type.as_str() == "api" { "National APIs" } else { "Standards" },
+        )
         .crumb(format!("/organisations/{}", e.owner), owner_name.clone());
     l.og_type = "article";
     let page = EntryPage {

@@ -399,3 +399,33 @@ async fn export_carries_guides_pages_and_glossary_and_imports_back() {
     ts.finish().await;
     other.finish().await;
 }
+
+#[tokio::test]
+async fn an_entry_page_answers_first_and_lists_every_section_it_has() {
+    let ts = TestStore::new(Backend::Sqlite).await;
+    load(&ts.store, &small_catalogue()).await;
+    let s = TestServer::start(ts).await;
+    let html = page(&s, "/standards/snomed-ct").await;
+    let facts = html.find("id=\"key-facts\"").expect("key facts");
+    assert!(facts < html.find("id=\"about\"").expect("about"), "the key facts come before the details");
+    let key = between(&html, "id=\"key-facts\"", "</dl>");
+    assert!(key.contains("Yes: comply by 1 April 2020"), "{key}");
+    assert!(key.contains("href=\"/organisations/nhs-england\">NHS England</a>; Active"), "{key}");
+    let contents = between(&html, "aria-label=\"On this page\"", "</nav>");
+    for id in ["key-facts", "about", "documentation", "care-settings-and-topics", "mandate"] {
+        assert!(contents.contains(&format!("href=\"#{id}\"")), "{id} in On this page");
+        assert!(html.contains(&format!("id=\"{id}\"")), "{id} on the page");
+    }
+    assert!(!contents.contains("href=\"#access\""), "no access section for a standard");
+    // The breadcrumb says where the entry lives, not a search nobody made.
+    let crumbs = between(&html, "nhsuk-breadcrumb", "</nav>");
+    assert!(crumbs.contains("href=\"/search?type=standard\">Standards</a>"), "{crumbs}");
+    assert!(!crumbs.contains(">Search</a>"), "{crumbs}");
+
+    let api = page(&s, "/standards/pds-fhir").await;
+    let key = between(&api, "id=\"key-facts\"", "</dl>");
+    assert!(key.contains("No: it is not required"), "{key}");
+    assert!(key.contains("Getting access"), "an API says how to get access: {key}");
+    assert!(between(&api, "aria-label=\"On this page\"", "</nav>").contains("href=\"#access\""));
+    s.stop().await;
+}
