@@ -44,13 +44,35 @@ struct Dashboard {
     l: Layout,
     email: String,
     role: &'static str,
-    mine: Vec<Revision>,
-    queue: Vec<Revision>,
+    mine: Vec<RevisionRow>,
+    queue: Vec<RevisionRow>,
     is_admin: bool,
     /// What the content check finds in entries this person may edit.
     attention: Vec<crate::catalogue::check::Finding>,
     attention_errors: usize,
     attention_total: usize,
+}
+
+/// A revision as a list shows it: the entry's title, the organisation's
+/// name, the state's label and a time people read.
+pub struct RevisionRow {
+    pub id: String,
+    pub title: String,
+    pub organisation: String,
+    pub author: String,
+    pub state: &'static str,
+    pub updated: String,
+}
+
+fn revision_row(r: &Revision, data: &crate::app::SiteData) -> RevisionRow {
+    RevisionRow {
+        id: r.id.clone(),
+        title: r.document.get("title").and_then(Value::as_str).unwrap_or(&r.entry).to_owned(),
+        organisation: data.organisation_name(&r.organisation).to_owned(),
+        author: r.author.clone(),
+        state: r.state.label(),
+        updated: super::people::when(&r.updated_at),
+    }
 }
 
 /// How many findings the dashboard lists; the rest are counted.
@@ -86,12 +108,14 @@ pub async fn dashboard(
         .collect();
     let attention_errors = theirs.iter().filter(|f| f.severity == crate::catalogue::check::Severity::Error).count();
     let l = super::private_layout(&headers, &state, "/dashboard", "Your dashboard");
+    let data = state.site.data(&state.store, state.search.seq()).await?;
+    let rows = |list: Vec<Revision>| list.iter().map(|r| revision_row(r, &data)).collect();
     Ok(html(&Dashboard {
         l,
         email: who.email.clone(),
-        role: who.role.as_str(),
-        mine,
-        queue,
+        role: super::people::role_label(who.role),
+        mine: rows(mine),
+        queue: rows(queue),
         is_admin: authorise(Some(who), Permission::ViewAudit).is_ok(),
         attention_total: theirs.len(),
         attention_errors,
@@ -492,6 +516,9 @@ struct RevisionPage {
     l: Layout,
     r: Revision,
     title: String,
+    /// The organisation's name and the last save as people read them.
+    organisation: String,
+    updated: String,
     differences: Vec<Difference>,
     csrf: String,
     can_submit: bool,
@@ -534,8 +561,11 @@ pub async fn revision(
     let can_review = matches!(r.state, RevisionState::Submitted | RevisionState::Draft)
         && authorise(Some(who), Permission::Review).is_ok();
     let l = super::private_layout(&headers, &state, &format!("/revisions/{id}"), &format!("Revision of {title}"));
+    let data = state.site.data(&state.store, state.search.seq()).await?;
     Ok(html(&RevisionPage {
         l,
+        organisation: data.organisation_name(&r.organisation).to_owned(),
+        updated: super::people::when(&r.updated_at),
         is_new: published.is_none(),
         can_edit: open && authorise(Some(who), Permission::WriteEntry { owner: &r.organisation }).is_ok(),
         title,

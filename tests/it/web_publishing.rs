@@ -82,7 +82,7 @@ on_both_stores!(the_whole_workflow_through_the_forms, |backend| async move {
     assert_eq!((status, location.as_str()), (303, "/dashboard"));
     assert!(publisher.0.cookies.contains_key("session"));
     let (_, dashboard) = publisher.get("/dashboard").await;
-    assert!(dashboard.contains("pub@example.org (publisher)"));
+    assert!(dashboard.contains("pub@example.org (Publisher)"));
 
     // A validation error keeps everything typed and links each field.
     let (_, form) = publisher.get("/new").await;
@@ -118,7 +118,10 @@ on_both_stores!(the_whole_workflow_through_the_forms, |backend| async move {
     let mut editor = Browser::new(&s);
     editor.sign_in("editor@example.org", PASSWORD).await;
     let (_, queue) = editor.get("/dashboard").await;
-    assert!(queue.contains(&format!("href=\"{revision}\"")), "in the review queue");
+    assert!(queue.contains(&format!("href=\"{revision}\">Workflow entry</a>")), "in the review queue, by title");
+    // Names and times as people read them, not slugs and timestamps.
+    assert!(queue.contains("<td class=\"nhsuk-table__cell\">Professional Record Standards Body</td>"), "{queue}");
+    assert!(!queue.contains("+00:00"), "no raw timestamps");
     let (_, page) = editor.get(&revision).await;
     let editor_csrf = Browser::csrf(&page);
     let (status, _, _) = editor
