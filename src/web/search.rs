@@ -91,6 +91,8 @@ struct SearchPage {
     clear_all: String,
     results: Vec<Result>,
     suggestion: Option<(String, String)>,
+    /// When no entry matches: guides and glossary terms that use the words.
+    elsewhere: Vec<Elsewhere>,
     previous: Option<String>,
     next: Option<String>,
 }
@@ -111,6 +113,38 @@ fn href(pairs: &[(String, String)]) -> String {
         out.append_pair(k, v);
     }
     format!("/search?{}", out.finish())
+}
+
+/// A guide or glossary term a search with no entry matches can offer.
+pub struct Elsewhere {
+    pub href: String,
+    pub title: String,
+    pub kind: &'static str,
+}
+
+/// Guides, then glossary terms, whose text uses every word of the query
+/// (words of three letters or more, in any case); at most five.
+fn elsewhere(data: &crate::app::SiteData, q: &str) -> Vec<Elsewhere> {
+    let words: Vec<String> =
+        q.split(|c: char| !c.is_alphanumeric()).filter(|w| w.chars().count() >= 3).map(str::to_lowercase).collect();
+    if words.is_empty() {
+        return Vec::new();
+    }
+    let uses_all = |text: &str| {
+        let text = text.to_lowercase();
+        words.iter().all(|w| text.contains(w.as_str()))
+    };
+    let guides = data
+        .guides
+        .iter()
+        .filter(|g| uses_all(&format!("{} {} {}", g.title, g.summary, g.body)))
+        .map(|g| Elsewhere { href: format!("/guides/{}", g.slug), title: g.title.clone(), kind: "Guide" });
+    let terms = data
+        .glossary
+        .iter()
+        .filter(|t| uses_all(&format!("{} {} {}", t.term, t.aliases.join(" "), t.definition)))
+        .map(|t| Elsewhere { href: format!("/glossary#{}", t.slug), title: t.term.clone(), kind: "Glossary" });
+    guides.chain(terms).take(5).collect()
 }
 
 pub async fn page(
@@ -183,6 +217,7 @@ pub async fn page(
     });
     let first = ((page_no - 1) * per_page) as usize + 1;
     let data = state.site.data(&state.store, state.search.seq()).await?;
+    let elsewhere = if response.results.is_empty() { elsewhere(&data, &q) } else { Vec::new() };
     let results: Vec<Result> = response
         .results
         .into_iter()
@@ -223,6 +258,7 @@ pub async fn page(
         clear_all,
         results,
         suggestion,
+        elsewhere,
         previous,
         next,
     };

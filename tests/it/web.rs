@@ -429,3 +429,18 @@ async fn an_entry_page_answers_first_and_lists_every_section_it_has() {
     assert!(between(&api, "aria-label=\"On this page\"", "</nav>").contains("href=\"#access\""));
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_search_no_entry_matches_offers_the_guides_and_terms_that_use_its_words_and_ways_on() {
+    let s = TestServer::with_demo(Backend::Sqlite).await;
+    let html = page(&s, "/search?q=procurement+contract").await;
+    assert!(html.contains("No results for “procurement contract”"), "no entry matches");
+    let offered = between(&html, "id=\"elsewhere\"", "</ul>");
+    assert!(offered.contains("Guide: <a href=\"/guides/buying-systems-that-meet-standards\">"), "{offered}");
+    assert!(html.contains("<a href=\"/help\">how to get help</a>"));
+    // With filters chosen, a way back to the same words without them.
+    let filtered = page(&s, "/search?q=zzzzqqq&type=api").await;
+    assert!(filtered.contains("search again without the filters</a>"), "a way out of the filters");
+    assert!(!filtered.contains("id=\"elsewhere\""), "nothing else uses made-up words");
+    s.stop().await;
+}
