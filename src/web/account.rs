@@ -103,7 +103,10 @@ pub fn check_csrf(session: &CurrentSession, form: &[(String, String)]) -> Result
     let given = field(form, "csrf");
     match &session.0 {
         Some(s) if !given.is_empty() && constant_time_eq(&given, &s.csrf) => Ok(()),
-        _ => Err(WebError::Forbidden(
+        // One rule for every form: signed out is off to sign in, whatever
+        // the form (nothing is done either way).
+        None => Err(WebError::SignInNeeded),
+        Some(_) => Err(WebError::Forbidden(
             "The form has expired or did not come from this site. Go back, reload the page and try again.".into(),
         )),
     }

@@ -514,7 +514,7 @@ on_both_stores!(adding_a_person_and_a_link_to_set_their_password, |backend| asyn
     assert_eq!(outcome(&set), "303 /dashboard");
     let dashboard = person.get("/dashboard").await;
     assert_eq!(dashboard.status, 200);
-    assert!(dashboard.body.contains("Signed in as new.person@example.org (publisher)"));
+    assert!(dashboard.body.contains("Signed in as new.person@example.org (Publisher)"));
     assert!(can_sign_in(&s, "new.person@example.org", NEW_PASSWORD).await);
 
     // Once only: the other tab, and the link opened again, are refused.
