@@ -2,8 +2,12 @@
 //! The health and care interoperability standards directory.
 //!
 //! `catalogue` is the domain, `store` keeps it (SQLite or PostgreSQL),
-//! `import` and `export` move it in and out of files, `api` serves it as
-//! JSON, `web` serves it as pages, `server` puts the web service together and `cli` is the command line.
+//! `search` indexes it, `import` and `export` move it in and out of files.
+//! `app` is the state the interfaces share, `editing` the rules of changing
+//! the catalogue, `query` the reading of listings and searches, `markdown`
+//! safe rendering. Over them, three peers that never import one another:
+//! `api` serves JSON, `ckan` the CKAN Action API, `web` the pages; `server`
+//! puts the web service together and `cli` is the command line.
 
 pub mod api;
 pub mod app;
