@@ -368,7 +368,7 @@ test("an administrator adds a publisher, who sets a password with a one-time lin
     await newcomer.page.getByLabel("Password", { exact: true }).fill(NEWCOMER.password);
     await newcomer.page.getByLabel("Type the password again").fill(NEWCOMER.password);
     await follow(newcomer, newcomer.page.getByRole("button", { name: "Set password" }), "/dashboard");
-    assert.match(await text(newcomer.page.locator("main")), new RegExp(`Signed in as ${escape(NEWCOMER.email)} \\(publisher\\)\\.`));
+    assert.match(await text(newcomer.page.locator("main")), new RegExp(`Signed in as ${escape(NEWCOMER.email)} \\(Publisher\\)\\.`));
     assert.equal(await newcomer.page.getByRole("link", { name: "People: add people, change roles, links to set a password" }).count(), 0);
     await check(newcomer, "the dashboard, as the new publisher");
   });
@@ -528,7 +528,7 @@ test("an administrator adds a publisher, who sets a password with a one-time lin
     await check(admin, "a person's page after a change");
 
     await signIn(newcomer, { email: NEWCOMER.email, password: NEWCOMER.password });
-    assert.match(await text(newcomer.page.locator("main")), /\(editor\)\./);
+    assert.match(await text(newcomer.page.locator("main")), /\(Editor\)\./);
     await follow(newcomer, newcomer.page.getByRole("link", { name: "Your account: password and API tokens" }), "/account");
     const account = await summaryList(newcomer.page.locator("#account-details"));
     assert.equal(account.Role, "Editor");

@@ -103,7 +103,7 @@ test("a publisher drafts and submits, an editor requests changes, the publisher 
 
   await t.test("the editor finds it in the review queue and requests changes", async () => {
     await signIn(EDITOR);
-    const queued = page.locator("#review-queue a", { hasText: SLUG });
+    const queued = page.locator("#review-queue a", { hasText: TITLE });
     await Promise.all([page.waitForURL((u) => u.pathname === revision), queued.click()]);
     await revisionState("Submitted for review");
     await assertNoAxeViolations(page, "a submitted revision, as an editor");
@@ -118,7 +118,7 @@ test("a publisher drafts and submits, an editor requests changes, the publisher 
 
   await t.test("the publisher reads the comment, fixes the entry and resubmits", async () => {
     await signIn(PUBLISHER);
-    const draft = page.locator("#drafts tr", { hasText: SLUG });
+    const draft = page.locator("#drafts tr", { hasText: TITLE });
     assert.match(await draft.textContent(), /Changes requested/, "the dashboard shows changes are requested");
     await Promise.all([page.waitForURL((u) => u.pathname === revision), draft.getByRole("link").click()]);
     assert.equal((await page.locator("#editor-comment").textContent()).trim(), COMMENT);
@@ -147,7 +147,7 @@ test("a publisher drafts and submits, an editor requests changes, the publisher 
     await signIn(EDITOR);
     await Promise.all([
       page.waitForURL((u) => u.pathname === revision),
-      page.locator("#review-queue a", { hasText: SLUG }).click(),
+      page.locator("#review-queue a", { hasText: TITLE }).click(),
     ]);
     await Promise.all([
       page.waitForURL((u) => u.pathname === `/standards/${SLUG}`),
