@@ -120,7 +120,32 @@ struct HomePage {
     topics: Vec<TermCount>,
     recent: Vec<Item>,
     coming: Vec<RoadmapItem>,
+    deadlines: Vec<Deadline>,
     guides: Vec<Page>,
+}
+
+/// A comply-by date near now, for the home page.
+pub struct Deadline {
+    pub date: String,
+    pub passed: bool,
+    pub item: Item,
+}
+
+/// Comply-by dates from 90 days ago to a year ahead, soonest first: what
+/// organisations must have done recently or must do next.
+fn deadlines(state: &AppState, data: &SiteData, today: NaiveDate, most: usize) -> Vec<Deadline> {
+    let (from, to) = (today - chrono::Days::new(90), today + chrono::Days::new(365));
+    state.search.with_index(|index| {
+        let mut near: Vec<(NaiveDate, u32)> = index
+            .live_docs()
+            .filter_map(|d| index.doc(d).comply_by.filter(|c| (from..=to).contains(c)).map(|c| (c, d)))
+            .collect();
+        near.sort_by_key(|&(c, d)| (c, index.doc(d).sort_title.clone()));
+        near.into_iter()
+            .take(most)
+            .map(|(c, d)| Deadline { date: view::date(&c), passed: c < today, item: item(index, d, data) })
+            .collect()
+    })
 }
 
 pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, WebError> {
@@ -136,6 +161,7 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<R
     coming.retain(|i| i.next.is_some());
     coming.sort_by_key(|i| i.next.map(|(d, _)| d));
     coming.truncate(5);
+    let deadlines = deadlines(&state, &data, today(), 5);
     let l = Layout::new(
         &base,
         "/",
@@ -163,6 +189,7 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<R
         topics: term_counts(&state, &data, Vocabulary::Topic, Facet::Topic),
         recent,
         coming,
+        deadlines,
         guides: data.guides.clone(),
     };
     Ok(html(&page))

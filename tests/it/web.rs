@@ -444,3 +444,25 @@ async fn a_search_no_entry_matches_offers_the_guides_and_terms_that_use_its_word
     assert!(!filtered.contains("id=\"elsewhere\""), "nothing else uses made-up words");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn the_home_page_lists_comply_by_dates_from_three_months_ago_to_a_year_ahead_soonest_first() {
+    let s = TestServer::with_demo(Backend::Sqlite).await;
+    let html = page(&s, "/").await;
+    let today = chrono::Utc::now().date_naive();
+    let (from, to) = (today - chrono::Days::new(90), today + chrono::Days::new(365));
+    let catalogue: standards::catalogue::Catalogue = serde_json::from_str(standards::demo::CATALOGUE).unwrap();
+    let mut near: Vec<(chrono::NaiveDate, String, String)> = catalogue
+        .entries
+        .iter()
+        .filter_map(|e| {
+            e.comply_by.filter(|c| (from..=to).contains(c)).map(|c| (c, e.title.to_lowercase(), e.slug.to_string()))
+        })
+        .collect();
+    near.sort();
+    let section = between(&html, "id=\"deadlines\"", "</ul>");
+    let shown: Vec<&str> = section.split("href=\"/standards/").skip(1).map(|s| &s[..s.find('"').unwrap()]).collect();
+    let expected: Vec<&str> = near.iter().take(5).map(|(_, _, slug)| slug.as_str()).collect();
+    assert_eq!(shown, expected, "the nearest comply-by dates, soonest first");
+    s.stop().await;
+}
