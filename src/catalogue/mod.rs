@@ -15,7 +15,7 @@ use std::fmt;
 pub use content::{GlossaryTerm, Page, PageKind};
 pub use entry::{Entry, EntryType, Source};
 pub use fields::{Resolver, Vocabulary};
-pub use organisation::Organisation;
+pub use organisation::{Organisation, contact_href};
 pub use slug::{SLUG_FORM, Slug};
 pub use status::Status;
 pub use vocabulary::{Term, Vocabularies};

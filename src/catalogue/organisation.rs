@@ -24,6 +24,20 @@ pub struct Organisation {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
+/// Where a contact route (an entry's or an organisation's) goes when
+/// followed: `mailto:` for an email address, the address itself for a web
+/// page; none for other text.
+pub fn contact_href(contact: &str) -> Option<String> {
+    let contact = contact.trim();
+    if contact.starts_with("https://") || contact.starts_with("http://") {
+        Some(contact.to_owned())
+    } else if contact.contains('@') && !contact.contains(char::is_whitespace) && !contact.contains(':') {
+        Some(format!("mailto:{contact}"))
+    } else {
+        None
+    }
+}
+
 impl Organisation {
     /// The kind in words ("Standards body" for `standards-body`).
     pub fn kind_label(&self) -> String {
@@ -35,17 +49,9 @@ impl Organisation {
         }
     }
 
-    /// Where the contact goes when followed: `mailto:` for an email
-    /// address, the address itself for a web page; none for other text.
+    /// Where the contact goes when followed (see [`contact_href`]).
     pub fn contact_href(&self) -> Option<String> {
-        let contact = self.contact.as_deref()?.trim();
-        if contact.starts_with("https://") || contact.starts_with("http://") {
-            Some(contact.to_owned())
-        } else if contact.contains('@') && !contact.contains(char::is_whitespace) && !contact.contains(':') {
-            Some(format!("mailto:{contact}"))
-        } else {
-            None
-        }
+        contact_href(self.contact.as_deref()?)
     }
 
     pub fn parse(raw: &Map<String, Value>, resolver: &dyn Resolver) -> Result<Organisation, Vec<FieldError>> {

@@ -7,7 +7,8 @@ use serde_json::{Map, Value};
 
 use super::actions::{ActionError, Params, package_by_id};
 use crate::app::AppState;
-use crate::auth::{Grant, Permission, authorise};
+use crate::auth::{Grant, Permission};
+use crate::editing;
 use crate::import::{self, Location, RawCatalogue};
 use crate::store::{ChangeSet, Principal};
 
@@ -31,17 +32,10 @@ pub async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principa
         .ok_or_else(|| forbidden("Access denied: the API token is not valid, or has expired or been revoked"))
 }
 
-/// Asks the directory's one authorisation rule; a refusal is audited and
-/// answered as CKAN answers (403 Authorization Error).
+/// Asks the directory's one authorisation rule; a refusal is audited (as
+/// `CKAN {action}`) and answered as CKAN answers (403 Authorization Error).
 async fn allow(state: &AppState, who: &Principal, what: Permission<'_>, action: &str) -> Result<Grant, ActionError> {
-    match authorise(Some(who), what) {
-        Ok(grant) => Ok(grant),
-        Err(refusal) => {
-            let message = refusal.message();
-            crate::editing::refuse(state, Some(who), refusal, &format!("CKAN {action}")).await;
-            Err(forbidden(format!("Access denied: {message}")))
-        }
-    }
+    Ok(editing::allow(state, Some(who), what, &format!("CKAN {action}")).await?)
 }
 
 /// Publishes the planned entry, or (for a publisher) saves it as a draft
@@ -49,18 +43,15 @@ async fn allow(state: &AppState, who: &Principal, what: Permission<'_>, action: 
 /// `state: draft`.
 async fn write_package(state: &AppState, who: &Principal, set: ChangeSet, action: &str) -> Result<Value, ActionError> {
     let entry = set.entries.first().cloned().ok_or_else(|| ActionError::validation("no package in the request"))?;
-    if let Some(existing) = state.store.entry(entry.slug.as_str()).await?
-        && existing.owner != entry.owner
-    {
-        allow(state, who, Permission::WriteEntry { owner: existing.owner.as_str() }, action).await?;
-    }
-    match allow(state, who, Permission::WriteEntry { owner: entry.owner.as_str() }, action).await? {
+    let existing = state.store.entry(entry.slug.as_str()).await?;
+    let old_owner = existing.as_ref().map(|e| e.owner.as_str());
+    match editing::may_change(state, who, old_owner, entry.owner.as_str(), &format!("CKAN {action}")).await? {
         Grant::Publish => {
-            apply(state, &set, who).await?;
+            editing::apply(state, &set, who).await?;
             package_by_id(state, entry.slug.as_str()).await
         }
         Grant::Draft => {
-            let revision = crate::editing::save_draft(state, &entry, who).await?;
+            let revision = editing::save_draft(state, &entry, who).await?;
             let vocabularies = state.store.vocabularies().await?;
             let org = state.store.organisation(entry.owner.as_str()).await?;
             let mut package = super::package::package(&entry, org.as_ref(), &vocabularies);
@@ -74,10 +65,6 @@ async fn write_package(state: &AppState, who: &Principal, set: ChangeSet, action
 fn validation(problems: Vec<import::Problem>) -> ActionError {
     let text = problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; ");
     ActionError::validation(text)
-}
-
-async fn apply(state: &AppState, set: &ChangeSet, who: &Principal) -> Result<(), ActionError> {
-    Ok(crate::editing::apply(state, set, who).await?)
 }
 
 /// Plans writing an entry made of `base` (entry fields) with the write's
@@ -146,7 +133,7 @@ pub async fn run(state: &AppState, action: &str, p: &Params, headers: &HeaderMap
             let slug = crate::catalogue::Slug::parse(package["name"].as_str().unwrap_or_default())
                 .map_err(ActionError::validation)?;
             let set = ChangeSet { delete_entries: vec![slug], ..ChangeSet::default() };
-            apply(state, &set, &who).await?;
+            editing::apply(state, &set, &who).await?;
             Ok(Value::Null)
         }
         "organization_create" => {
@@ -158,7 +145,7 @@ pub async fn run(state: &AppState, action: &str, p: &Params, headers: &HeaderMap
                 return Err(ActionError::validation("name: Group name already exists in database"));
             }
             let set = import::plan(&state.store, raw).await?.map_err(validation)?;
-            apply(state, &set, &who).await?;
+            editing::apply(state, &set, &who).await?;
             let org = state
                 .store
                 .organisation(&name)
@@ -182,7 +169,7 @@ pub async fn run(state: &AppState, action: &str, p: &Params, headers: &HeaderMap
             // organization, keeping its name and (unless given) its kind.
             let mut document = if action == "organization_patch" {
                 match serde_json::to_value(&current).map_err(anyhow::Error::from)? {
-                    Value::Object(map) => crate::editing::writable(map),
+                    Value::Object(map) => editing::writable(map),
                     _ => Map::new(),
                 }
             } else {
@@ -195,7 +182,7 @@ pub async fn run(state: &AppState, action: &str, p: &Params, headers: &HeaderMap
             let mut raw = RawCatalogue::default();
             raw.organisations.push((Location::Path("organization".into()), document));
             let set = import::plan(&state.store, raw).await?.map_err(validation)?;
-            apply(state, &set, &who).await?;
+            editing::apply(state, &set, &who).await?;
             let org = state
                 .store
                 .organisation(current.slug.as_str())

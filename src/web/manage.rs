@@ -23,7 +23,7 @@ use crate::app::AppState;
 use crate::auth::{Permission, authorise};
 use crate::catalogue::fields::{FieldKind, ORGANISATION_FIELDS, ORGANISATION_KINDS};
 use crate::catalogue::{PageKind, Slug, Vocabulary};
-use crate::editing::{apply, refuse};
+use crate::editing::{allow, apply};
 use crate::import::{Location, Problem, RawCatalogue, plan};
 use crate::markdown;
 use crate::store::Principal;
@@ -459,10 +459,8 @@ async fn allowed(
     doing: &str,
 ) -> Result<Principal, WebError> {
     let who = session.signed_in()?;
-    match authorise(Some(who), what) {
-        Ok(_) => Ok(who.clone()),
-        Err(r) => Err(refuse(state, Some(who), r, doing).await.into()),
-    }
+    allow(state, Some(who), what, doing).await?;
+    Ok(who.clone())
 }
 
 #[derive(Template)]

@@ -312,14 +312,7 @@ impl EntryPage {
     }
 
     fn contact_href(&self) -> Option<String> {
-        let contact = self.e.contact.as_deref()?.trim();
-        if contact.contains('@') && !contact.contains(' ') && !contact.contains(':') {
-            Some(format!("mailto:{contact}"))
-        } else if contact.starts_with("https://") || contact.starts_with("http://") {
-            Some(contact.to_owned())
-        } else {
-            None
-        }
+        crate::catalogue::contact_href(self.e.contact.as_deref()?)
     }
 
     fn safe(&self, url: &Option<String>) -> Option<String> {

@@ -21,8 +21,8 @@ use super::account::{CurrentSession, SESSION_COOKIE, check_csrf, cookie, field, 
 use super::view::{ErrorPage, Layout};
 use super::{WebError, html};
 use crate::app::AppState;
-use crate::auth::{Permission, Refusal, authorise, password};
-use crate::editing::refuse;
+use crate::auth::{Permission, Refusal, password};
+use crate::editing::{allow, refuse};
 use crate::store::{PASSWORD_LINK_VALID, PasswordLink, PasswordLinkUse, Person, Principal, Role};
 
 /// The cookie the set-password form's token must match (the person has no
@@ -216,10 +216,8 @@ pub fn query_value(raw: Option<&str>, name: &str) -> Option<String> {
 /// The signed-in administrator; anyone else is refused, audited.
 async fn administrator(state: &AppState, session: &CurrentSession, doing: &str) -> Result<Principal, WebError> {
     let who = session.signed_in()?;
-    match authorise(Some(who), Permission::ManagePeople) {
-        Ok(_) => Ok(who.clone()),
-        Err(r) => Err(refuse(state, Some(who), r, doing).await.into()),
-    }
+    allow(state, Some(who), Permission::ManagePeople, doing).await?;
+    Ok(who.clone())
 }
 
 /// A form post by an administrator: signed in, the session's CSRF token,
